@@ -1,0 +1,154 @@
+"""Configuration: a commented TOML file (see ``config.example.toml``) plus environment variables.
+
+Where settings come from, strongest first:
+1. ``BRIDGE_DATABASE_URL`` for the database URL;
+2. the file named by ``--config`` or ``BRIDGE_CONFIG``;
+3. built-in defaults (a SQLite file ``bridge.db`` in the current directory, no sources).
+
+Secrets never come from the file: a source names the environment variable that holds its
+password (``password_env``); a ``password`` key in the file is refused.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from adapters.errors import ConfigError
+
+DEFAULT_DATABASE_URL = "sqlite:///bridge.db"
+
+
+class SourceConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(description="name used on the command line, e.g. `bridge sync --source`")
+    kind: Literal["primero", "oscar", "file"]
+    system: Literal["primero", "oscar"] | None = None  # for kind "file": what the dump holds
+    base_url: str | None = None
+    username: str | None = None  # Primero user name
+    email: str | None = None  # OSCaR admin e-mail
+    password_env: str | None = None  # environment variable holding the password
+    auth: Literal["basic", "token"] = "basic"  # Primero only
+    page_size: int = Field(default=1000, ge=1, le=1000)
+    overlap_minutes: int = Field(default=10, ge=0)  # OSCaR: cursor = request time - overlap
+    path: str | None = None  # kind "file"
+    timeout_seconds: float = 60.0
+    max_attempts: int = Field(default=5, ge=1)
+    enabled: bool = True
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_secrets(cls, data: object) -> object:
+        if isinstance(data, dict) and "password" in data:
+            raise ValueError(
+                "a password may not be written in the config file: put it in an environment "
+                "variable and name that variable with password_env"
+            )
+        return data
+
+    @model_validator(mode="after")
+    def _complete(self) -> SourceConfig:
+        if self.kind in ("primero", "oscar"):
+            login = self.username if self.kind == "primero" else self.email
+            missing = [
+                key
+                for key, value in (
+                    ("base_url", self.base_url),
+                    ("username" if self.kind == "primero" else "email", login),
+                    ("password_env", self.password_env),
+                )
+                if not value
+            ]
+            if missing:
+                raise ValueError(f"source {self.name!r} needs {', '.join(missing)}")
+        if self.kind == "file" and (not self.path or not self.system):
+            raise ValueError(f"file source {self.name!r} needs path and system")
+        return self
+
+    @property
+    def source_system(self) -> str:
+        return self.system if self.kind == "file" and self.system else self.kind
+
+    def password(self) -> str:
+        """The password from the environment; a clear error if the variable is not set."""
+        assert self.password_env
+        value = os.environ.get(self.password_env)
+        if not value:
+            raise ConfigError(
+                f"source {self.name!r}: environment variable {self.password_env} is not set; "
+                f"export {self.password_env}=... before running"
+            )
+        return value
+
+
+class MatchingConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    upper: float | None = None  # match probability for an automatic link (engine default if unset)
+    lower: float | None = None  # from here up to `upper`: a review item for the helpdesk
+    refit_growth: float = Field(default=1.5, gt=1.0)  # re-estimate weights when data grows so
+
+
+class Config(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    database_url: str = DEFAULT_DATABASE_URL
+    mappings_dir: str | None = None  # default: the mappings shipped with the bridge
+    sources: list[SourceConfig] = Field(default_factory=list)
+    matching: MatchingConfig = Field(default_factory=MatchingConfig)
+    path: str | None = Field(default=None, exclude=True)  # the file this came from
+
+    def source(self, name: str) -> SourceConfig:
+        for source in self.sources:
+            if source.name == name:
+                return source
+        known = ", ".join(s.name for s in self.sources) or "none configured"
+        raise ConfigError(f"no source named {name!r} in the configuration ({known})")
+
+    @property
+    def mappings_path(self) -> Path | None:
+        if not self.mappings_dir:
+            return None
+        path = Path(self.mappings_dir)
+        if not path.is_absolute() and self.path:
+            path = Path(self.path).parent / path
+        return path
+
+
+def load_config(path: str | Path | None = None) -> Config:
+    """Read the configuration file (``path``, else ``$BRIDGE_CONFIG``, else defaults)."""
+    chosen = path or os.environ.get("BRIDGE_CONFIG")
+    data: dict = {}
+    if chosen:
+        file = Path(chosen)
+        if not file.is_file():
+            raise ConfigError(f"configuration file {file} not found")
+        try:
+            raw = tomllib.loads(file.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{file}: {exc}") from exc
+        data = dict(raw.get("bridge", {}))
+        if "database" in raw:
+            data["database_url"] = raw["database"].get("url", DEFAULT_DATABASE_URL)
+        if "sources" in raw:
+            data["sources"] = raw["sources"]
+        if "matching" in raw:
+            data["matching"] = raw["matching"]
+        data["path"] = str(file)
+    try:
+        config = Config.model_validate(data)
+    except ValidationError as exc:
+        where = f"{chosen}: " if chosen else ""
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
+        )
+        raise ConfigError(f"{where}invalid configuration: {problems}") from exc
+    env_url = os.environ.get("BRIDGE_DATABASE_URL")
+    if env_url:
+        config.database_url = env_url
+    return config

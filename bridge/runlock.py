@@ -1,0 +1,100 @@
+"""The run lock: two syncs never overlap.
+
+A row in ``run_lock`` is the lock (works the same on SQLite and PostgreSQL: inserting a
+primary key twice fails). A lock left behind by a process that died (killed mid-run) is taken
+over when its process is gone (same host) or its heartbeat is older than ``stale_after``.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.exc import IntegrityError
+
+from adapters.errors import BridgeError
+from bridge.store.db import Store
+from bridge.store.schema import RunLockRow
+
+LOCK_NAME = "sync"
+
+
+class LockHeld(BridgeError):
+    """Another run holds the lock."""
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _is_stale(row: RunLockRow, stale_after: timedelta) -> bool:
+    if row.host == socket.gethostname() and not _process_alive(row.pid):
+        return True
+    beat = row.heartbeat_at if row.heartbeat_at.tzinfo else row.heartbeat_at.replace(tzinfo=UTC)
+    return datetime.now(UTC) - beat > stale_after
+
+
+@contextmanager
+def run_lock(
+    store: Store, *, run_id: int | None = None, stale_after: timedelta = timedelta(hours=2)
+) -> Iterator[None]:
+    """Hold the sync lock for the duration of the block, or raise LockHeld at once."""
+    me = {"host": socket.gethostname(), "pid": os.getpid()}
+    for _attempt in range(2):
+        try:
+            with store.session() as session:
+                session.add(RunLockRow(name=LOCK_NAME, run_id=run_id, **me))
+            break
+        except IntegrityError:
+            with store.session() as session:
+                row = session.get(RunLockRow, LOCK_NAME)
+                if row is None:
+                    continue
+                if not _is_stale(row, stale_after):
+                    raise LockHeld(
+                        f"another sync is running (process {row.pid} on {row.host}, run "
+                        f"{row.run_id}, since {row.acquired_at:%Y-%m-%d %H:%M:%S}); "
+                        "wait for it to finish"
+                    ) from None
+                session.execute(
+                    delete(RunLockRow).where(
+                        RunLockRow.name == LOCK_NAME, RunLockRow.pid == row.pid
+                    )
+                )
+    else:
+        raise LockHeld("could not take the sync lock; try again")
+    try:
+        yield
+    finally:
+        with store.session() as session:
+            session.execute(
+                delete(RunLockRow).where(
+                    RunLockRow.name == LOCK_NAME,
+                    RunLockRow.pid == me["pid"],
+                    RunLockRow.host == me["host"],
+                )
+            )
+
+
+def heartbeat(store: Store) -> None:
+    with store.session() as session:
+        session.execute(
+            update(RunLockRow)
+            .where(RunLockRow.name == LOCK_NAME, RunLockRow.pid == os.getpid())
+            .values(heartbeat_at=datetime.now(UTC))
+        )
+
+
+def lock_holder(store: Store) -> RunLockRow | None:
+    with store.session() as session:
+        return session.scalars(select(RunLockRow)).first()

@@ -1,0 +1,161 @@
+"""Tables. Migrations in ``migrations/versions`` create exactly these; change both together."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON}
+
+
+class SourceRecordRow(Base):
+    """A record as a source served it (payload kept and hashed), with its mapping outcome."""
+
+    __tablename__ = "source_records"
+    __table_args__ = (UniqueConstraint("system", "record_id", name="uq_source_record"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    source: Mapped[str] = mapped_column(String(64))  # configured source name
+    system: Mapped[str] = mapped_column(String(16))  # primero | oscar
+    record_id: Mapped[str] = mapped_column(String(128))
+    payload: Mapped[Any] = mapped_column(JSON)
+    payload_hash: Mapped[str] = mapped_column(String(64))
+    state: Mapped[str] = mapped_column(String(16))  # mapped | quarantined | unreadable
+    issues: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    canonical: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    fetched_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    run_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+
+    @property
+    def key(self) -> str:
+        return f"{self.system}:{self.record_id}"
+
+
+class ChildRow(Base):
+    """A child: one stable id. A merged-away child keeps its row, pointing to the survivor."""
+
+    __tablename__ = "children"
+
+    child_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    seq: Mapped[int] = mapped_column(Integer)  # creation order; older child survives a merge
+    state: Mapped[str] = mapped_column(String(16), default="active")  # active | merged | empty
+    merged_into: Mapped[str | None] = mapped_column(String(32), nullable=True)
+
+
+class LinkRow(Base):
+    """Which child a source record belongs to, and how that was decided."""
+
+    __tablename__ = "links"
+
+    record_pk: Mapped[int] = mapped_column(
+        ForeignKey("source_records.id", ondelete="CASCADE"), primary_key=True
+    )
+    child_id: Mapped[str] = mapped_column(ForeignKey("children.child_id"), index=True)
+    method: Mapped[str] = mapped_column(String(16))  # new | exact | auto | human
+    score: Mapped[float | None] = mapped_column(Float, nullable=True)
+    decided_by: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    linked_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class ReviewItemRow(Base):
+    """A possible duplicate the engine was not sure of, for the helpdesk."""
+
+    __tablename__ = "review_items"
+    __table_args__ = (UniqueConstraint("key_a", "key_b", name="uq_review_pair"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    key_a: Mapped[str] = mapped_column(String(160))  # "system:record_id", key_a < key_b
+    key_b: Mapped[str] = mapped_column(String(160))
+    score: Mapped[float] = mapped_column(Float)
+    evidence: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    state: Mapped[str] = mapped_column(String(16), default="open")  # open | resolved | stale
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class MatchConstraintRow(Base):
+    """A human decision about two records: same child (must) or not (cannot). Sticky."""
+
+    __tablename__ = "match_constraints"
+    __table_args__ = (Index("ix_constraint_pair", "key_a", "key_b"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    key_a: Mapped[str] = mapped_column(String(160))
+    key_b: Mapped[str] = mapped_column(String(160))
+    kind: Mapped[str] = mapped_column(String(8))  # must | cannot
+    decision_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class SyncCursorRow(Base):
+    __tablename__ = "sync_cursors"
+
+    source: Mapped[str] = mapped_column(String(64), primary_key=True)
+    cursor: Mapped[str] = mapped_column(String(64))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    run_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+
+
+class SyncRunRow(Base):
+    __tablename__ = "sync_runs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    command: Mapped[str] = mapped_column(String(32))  # sync | import | remap | relink
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    status: Mapped[str] = mapped_column(String(16), default="running")
+    counts: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    errors: Mapped[list[Any]] = mapped_column(JSON, default=list)
+
+
+class RunLockRow(Base):
+    """One row while a sync holds the lock. A row left by a dead process is taken over."""
+
+    __tablename__ = "run_lock"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    run_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    host: Mapped[str] = mapped_column(String(255))
+    pid: Mapped[int] = mapped_column(Integer)
+    acquired_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    heartbeat_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class ModelParamsRow(Base):
+    """Matching weights estimated from the stored records (no labels): when, on how many."""
+
+    __tablename__ = "model_params"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    fitted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    record_count: Mapped[int] = mapped_column(Integer)
+    params: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class SettingRow(Base):
+    __tablename__ = "settings"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
