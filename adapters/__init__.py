@@ -1,1 +1,1 @@
-"""Adapters: one module per source system. They speak HTTP and JSON and know nothing of the store."""
+"""Adapters: one module per source system. They speak HTTP and JSON, know nothing of the store."""

@@ -15,7 +15,8 @@ from adapters.errors import BadRecordError
 def payload_hash(payload: Any) -> str:
     """A stable hash of a JSON payload (key order does not matter)."""
     text = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    # surrogatepass: JSON may carry a lone "\ud800" escape; hash it rather than fail on it.
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 @dataclass(frozen=True)

@@ -9,12 +9,28 @@ from bridge.identity import mint_child_id, normalise_child_id
 from bridge.store.schema import ChildRow, LinkRow, SourceRecordRow
 
 
+class ChildIds:
+    """Every child id ever handed out, and the next creation number, read once per run.
+
+    A run holds the sync lock, so nobody else mints ids meanwhile; minting thousands of
+    children then costs no query each."""
+
+    def __init__(self, session: Session) -> None:
+        self.taken: set[str] = set(session.scalars(select(ChildRow.child_id)))
+        self.next_seq = (session.scalar(select(func.max(ChildRow.seq))) or 0) + 1
+
+    def mint(self, session: Session, founder_key: str) -> ChildRow:
+        child_id = mint_child_id(founder_key, self.taken.__contains__)
+        row = ChildRow(child_id=child_id, seq=self.next_seq, state="active")
+        self.taken.add(child_id)
+        self.next_seq += 1
+        session.add(row)
+        return row
+
+
 def new_child(session: Session, founder_key: str) -> ChildRow:
     """A child with a never-used id derived from the founding record's key."""
-    child_id = mint_child_id(founder_key, lambda cid: session.get(ChildRow, cid) is not None)
-    seq = (session.scalar(select(func.max(ChildRow.seq))) or 0) + 1
-    row = ChildRow(child_id=child_id, seq=seq, state="active")
-    session.add(row)
+    row = ChildIds(session).mint(session, founder_key)
     session.flush()
     return row
 

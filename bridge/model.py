@@ -6,6 +6,7 @@ incomplete and a record with little in it is still stored and linked as well as 
 
 from __future__ import annotations
 
+import datetime as dt
 from datetime import date
 from enum import StrEnum
 
@@ -63,7 +64,7 @@ class Service(BaseModel):
     source_row_id: str | None = None  # Primero ``unique_id`` / OSCaR ``uuid``
     referral_id: str | None = None
     agency: str | None = None
-    date: date | None = None
+    date: dt.date | None = None  # enrolment / appointment date
 
 
 class Consent(BaseModel):

@@ -26,4 +26,4 @@ class PersonRecord:
     birth_precision: str = "unknown"  # "exact" | "year" | "estimated" | "unknown"
     location_code: str | None = None  # NCDD code string, zeros kept (2/4/6/8 digits)
     caregivers: tuple[str, ...] = ()  # caregiver names, Latin or Khmer script
-    exact_ids: tuple[str, ...] = ()  # e.g. ("case:<uuid>", "oscar:<global_id>"): shared → same child
+    exact_ids: tuple[str, ...] = ()  # ("case:<uuid>", "oscar:<gid>"): shared -> same child

@@ -1,0 +1,64 @@
+"""``bridge demo``: the whole path on the embedded default, for a first look.
+
+Starts the sandbox Primero and OSCaR servers in this process (loopback, ephemeral ports),
+seeds them with synthetic children, syncs both into a fresh SQLite database and says what
+happened.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from bridge.config import Config, MatchingConfig, SourceConfig
+from bridge.reports import Status, status
+from bridge.store.db import Store, open_store
+from bridge.sync import Progress, RunReport, run_sync
+
+PRIMERO_ENV = "BRIDGE_DEMO_PRIMERO_PASSWORD"
+OSCAR_ENV = "BRIDGE_DEMO_OSCAR_PASSWORD"
+
+
+@dataclass
+class DemoResult:
+    report: RunReport
+    status: Status
+    store: Store
+    served: dict[str, int]
+
+
+def run_demo(
+    *, children: int, seed: int, database: Path, progress: Progress | None = None
+) -> DemoResult:
+    from bridge.sandbox import start_sandbox
+
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        Path(f"{database}{suffix}").unlink(missing_ok=True)
+    with start_sandbox(children=children, seed=seed) as sandbox:
+        os.environ[PRIMERO_ENV] = sandbox.primero_password
+        os.environ[OSCAR_ENV] = sandbox.oscar_password
+        config = Config(
+            database_url=f"sqlite:///{database}",
+            sources=[
+                SourceConfig(
+                    name="primero",
+                    kind="primero",
+                    base_url=sandbox.primero_url,
+                    username=sandbox.primero_user,
+                    password_env=PRIMERO_ENV,
+                ),
+                SourceConfig(
+                    name="oscar",
+                    kind="oscar",
+                    base_url=sandbox.oscar_url,
+                    email=sandbox.oscar_email,
+                    password_env=OSCAR_ENV,
+                ),
+            ],
+            matching=MatchingConfig(),
+        )
+        served = {"primero": len(sandbox.primero.cases), "oscar": len(sandbox.oscar.clients)}
+        store = open_store(config.database_url)
+        report = run_sync(config, store, progress=progress)
+    return DemoResult(report=report, status=status(store), store=store, served=served)

@@ -1,0 +1,1 @@
+"""Referral router: finding, routing, consent, outbox, delivery, decisions flowing back."""

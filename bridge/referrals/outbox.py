@@ -1,0 +1,283 @@
+"""The outbox: rows in, leased out to a worker, their outcome recorded; the commands' queries.
+
+Exactly once rests on three things: the idempotency key is unique (a re-run or a second
+worker can never add a second row for the same referral and destination); a row is leased
+with a conditional UPDATE before an attempt, so two workers never send it at the same time;
+and an attempt is recorded as ``sending`` *before* the request leaves, so a crash mid-request
+leaves a row that the next worker treats as "outcome unknown" and looks up in the destination
+before sending again.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import Session
+
+from bridge.model import Child
+from bridge.referrals.finder import CanonicalReferral, idempotency_key
+from bridge.referrals.routing import RoutingConfig
+from bridge.referrals.tables import (
+    DEAD,
+    DELIVERED,
+    HELD,
+    PENDING,
+    REFERRAL,
+    SENDING,
+    UNKNOWN,
+    OutboxRow,
+)
+from bridge.store.db import Store
+
+OPEN_STATES = (PENDING, SENDING, UNKNOWN)
+
+
+def now_utc() -> datetime:
+    return datetime.now(UTC)
+
+
+def aware(moment: datetime | None) -> datetime | None:
+    """SQLite hands back naive datetimes; every stored time is UTC."""
+    if moment is None:
+        return None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
+
+
+def _child_json(child: Child | None) -> dict[str, Any] | None:
+    return json.loads(child.model_dump_json()) if child is not None else None
+
+
+def _route(row: OutboxRow, referral: CanonicalReferral, routing: RoutingConfig) -> None:
+    """Decide where a found referral goes, or hold it with the reason."""
+    if not referral.consent:
+        row.state, row.held_reason = HELD, referral.consent_detail
+        row.idempotency_key = row.destination_system = row.destination_org = None
+        return
+    route = routing.route(
+        referral.source_system, referral.agency, _canonical_service(row), referral.province_code
+    )
+    if isinstance(route, str):
+        row.state, row.held_reason = HELD, route
+        row.idempotency_key = row.destination_system = row.destination_org = None
+        return
+    row.destination_system, row.destination_org = route.system, route.organisation
+    row.idempotency_key = idempotency_key(referral, route.system, route.organisation)
+    row.request = {**row.request, "route": route.why}
+    row.state, row.held_reason = PENDING, None
+    row.next_attempt_at = now_utc()
+
+
+def _canonical_service(row: OutboxRow) -> str | None:
+    return (row.request or {}).get("canonical_service")
+
+
+def enqueue_referral(
+    session: Session,
+    referral: CanonicalReferral,
+    child: Child | None,
+    routing: RoutingConfig,
+    canonical_service: str | None,
+) -> OutboxRow:
+    """Add a found referral (routed, or held with the reason). Seen before: a held row is
+    routed again with the new data; any other row is left as it is."""
+    row = session.scalars(
+        select(OutboxRow).where(OutboxRow.source_key == referral.source_key)
+    ).first()
+    request = {
+        "referral": referral.model_dump(mode="json"),
+        "child": _child_json(child),
+        "canonical_service": canonical_service,
+    }
+    if row is None:
+        row = OutboxRow(
+            kind=REFERRAL,
+            source_key=referral.source_key,
+            source_system=referral.source_system,
+            source_record_id=referral.source_record_id,
+            child_id=referral.child_id,
+            request=request,
+            result={},
+            attempts=0,
+            checks=0,
+            state=PENDING,
+        )
+        session.add(row)
+    elif row.state != HELD:
+        return row
+    else:
+        row.request = request
+        row.updated_at = now_utc()
+    _route(row, referral, routing)
+    session.flush()
+    return row
+
+
+def reroute_held(session: Session, routing: RoutingConfig) -> int:
+    """Route held referrals again (a rule may have been added). Returns how many left hold."""
+    moved = 0
+    for row in session.scalars(select(OutboxRow).where(OutboxRow.state == HELD)):
+        if row.kind != REFERRAL:
+            continue
+        referral = CanonicalReferral.model_validate(row.request["referral"])
+        _route(row, referral, routing)
+        moved += row.state != HELD
+    return moved
+
+
+def enqueue_message(
+    session: Session,
+    *,
+    kind: str,
+    source_key: str,
+    parent: OutboxRow,
+    destination_system: str,
+    destination_org: str | None,
+    request: dict[str, Any],
+) -> OutboxRow | None:
+    """Add a decision or link to write back; None when it is already in the outbox."""
+    if session.scalars(select(OutboxRow.id).where(OutboxRow.source_key == source_key)).first():
+        return None
+    row = OutboxRow(
+        kind=kind,
+        source_key=source_key,
+        idempotency_key=f"{source_key}->{destination_system}",
+        parent_id=parent.id,
+        source_system=parent.destination_system or "",
+        source_record_id=parent.source_record_id,
+        child_id=parent.child_id,
+        destination_system=destination_system,
+        destination_org=destination_org,
+        request=request,
+        result={},
+        attempts=0,
+        checks=0,
+        state=PENDING,
+        next_attempt_at=now_utc(),
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+# --- leasing ---------------------------------------------------------------------------------
+
+
+def claim(store: Store, owner: str, lease_seconds: float, limit: int) -> list[int]:
+    """Lease up to ``limit`` due rows to ``owner``. One attempt at a time per child and
+    destination, so the look-up after an unknown outcome is never confused by a sibling."""
+    now = now_utc()
+    free = or_(OutboxRow.lease_until.is_(None), OutboxRow.lease_until < now)
+    with store.session() as session:
+        busy = {
+            (r.destination_system, r.source_record_id)
+            for r in session.execute(
+                select(OutboxRow.destination_system, OutboxRow.source_record_id).where(
+                    OutboxRow.state.in_((UNKNOWN, SENDING)), OutboxRow.kind == REFERRAL
+                )
+            )
+        }
+        candidates = session.execute(
+            select(
+                OutboxRow.id,
+                OutboxRow.state,
+                OutboxRow.kind,
+                OutboxRow.destination_system,
+                OutboxRow.source_record_id,
+            )
+            .where(OutboxRow.state.in_(OPEN_STATES), OutboxRow.next_attempt_at <= now, free)
+            .order_by(OutboxRow.next_attempt_at, OutboxRow.id)
+            .limit(limit * 4)
+        ).all()
+    chosen: list[int] = []
+    taken: set[tuple[str | None, str]] = set()
+    for row_id, state, kind, destination, record in candidates:
+        pair = (destination, record)
+        if kind == REFERRAL and (pair in taken or (state == PENDING and pair in busy)):
+            continue
+        with store.session() as session:
+            leased = session.execute(
+                update(OutboxRow)
+                .where(OutboxRow.id == row_id, OutboxRow.state.in_(OPEN_STATES), free)
+                .values(lease_owner=owner, lease_until=now + timedelta(seconds=lease_seconds))
+            ).rowcount
+        if leased == 1:
+            chosen.append(row_id)
+            taken.add(pair)
+        if len(chosen) >= limit:
+            break
+    return chosen
+
+
+def next_due(store: Store) -> datetime | None:
+    with store.session() as session:
+        return aware(
+            session.scalars(
+                select(OutboxRow.next_attempt_at)
+                .where(OutboxRow.state.in_(OPEN_STATES))
+                .order_by(OutboxRow.next_attempt_at)
+                .limit(1)
+            ).first()
+        )
+
+
+# --- the commands ------------------------------------------------------------------------------
+
+
+@dataclass
+class RowSummary:
+    id: int
+    kind: str
+    state: str
+    source: str
+    destination: str
+    attempts: int
+    note: str
+
+
+def summarise(row: OutboxRow) -> RowSummary:
+    destination = (
+        f"{row.destination_system}:{row.destination_org}" if row.destination_system else "-"
+    )
+    note = row.held_reason if row.state == HELD else (row.last_error or "")
+    return RowSummary(
+        row.id, row.kind, row.state, row.source_key, destination, row.attempts, note or ""
+    )
+
+
+def list_rows(session: Session, state: str | None = None) -> list[OutboxRow]:
+    query = select(OutboxRow).order_by(OutboxRow.id)
+    if state == PENDING:
+        query = query.where(OutboxRow.state.in_(OPEN_STATES))
+    elif state:
+        query = query.where(OutboxRow.state == state)
+    return list(session.scalars(query))
+
+
+def retry_row(session: Session, row_id: int) -> OutboxRow | None:
+    """Make a row due now with fresh attempts (a dead letter or a waiting row)."""
+    row = session.get(OutboxRow, row_id)
+    if row is None or row.state in (DELIVERED, HELD):
+        return row
+    _revive(row)
+    return row
+
+
+def replay_dead(session: Session) -> list[int]:
+    """Every dead letter due again, after the cause was fixed."""
+    rows = list(session.scalars(select(OutboxRow).where(OutboxRow.state == DEAD)))
+    for row in rows:
+        _revive(row)
+    return [row.id for row in rows]
+
+
+def _revive(row: OutboxRow) -> None:
+    # A row whose request may have reached the destination is looked up there first.
+    row.state = UNKNOWN if (row.result or {}).get("maybe_sent") else PENDING
+    row.attempts, row.checks = 0, 0
+    row.next_attempt_at = now_utc()
+    row.lease_owner = row.lease_until = None
+    row.updated_at = now_utc()

@@ -1,0 +1,153 @@
+"""``bridge relink``: link every stored record again from scratch, after a rule change.
+
+Weights are re-estimated from all stored records; human decisions (``match_constraints``) are
+passed to the engine as must-link / cannot-link pairs, so every decision still stands. Ids
+stay as stable as the new clustering allows: each new cluster keeps the id most of its
+records had (the older child on a tie); a child whose records all moved into another becomes
+an alias of it; a cluster with no id of its own gets a new, never-used one.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from bridge.children import new_child
+from bridge.config import MatchingConfig
+from bridge.linking import Linker, matcher_settings, to_person
+from bridge.model import Child
+from bridge.runlock import run_lock
+from bridge.store.db import Store
+from bridge.store.schema import ChildRow, LinkRow, ModelParamsRow, ReviewItemRow, SourceRecordRow
+from dedupe.engine import Matcher
+
+
+@dataclass
+class RelinkReport:
+    records: int = 0
+    children_before: int = 0
+    children_after: int = 0
+    moved: int = 0
+    new_children: int = 0
+    merged_children: int = 0
+    reviews: int = 0
+
+
+def relink(store: Store, config: MatchingConfig) -> RelinkReport:
+    report = RelinkReport()
+    with run_lock(store), store.session() as session:
+        rows = list(
+            session.execute(
+                select(
+                    SourceRecordRow.id,
+                    SourceRecordRow.system,
+                    SourceRecordRow.record_id,
+                    SourceRecordRow.canonical,
+                )
+                .where(SourceRecordRow.state == "mapped")
+                .order_by(SourceRecordRow.id)
+            )
+        )
+        persons = [to_person(Child.model_validate(canonical)) for *_, canonical in rows]
+        pk_of = {p.key: row[0] for p, row in zip(persons, rows, strict=True)}
+        links = {link.record_pk: link for link in session.scalars(select(LinkRow))}
+        current = {key: links[pk].child_id for key, pk in pk_of.items() if pk in links}
+        report.records = len(persons)
+        report.children_before = len(set(current.values()))
+        must, cannot = Linker.constraints(session)
+        matcher = Matcher(matcher_settings(config))
+        labelled = [(a, b, True) for a, b in must] + [(a, b, False) for a, b in cannot]
+        params = matcher.fit(persons, labelled_pairs=labelled)
+        session.add(ModelParamsRow(record_count=len(persons), params=params.to_dict()))
+        matcher = Matcher(matcher_settings(config), params=params)
+        plan = matcher.link(persons, must_link=must, cannot_link=cannot)
+        seq = {c.child_id: c.seq for c in session.scalars(select(ChildRow))}
+        taken: set[str] = set()
+        assigned: dict[str, str] = {}
+        # biggest clusters choose first, so a split keeps the id with most of its records
+        for cluster in sorted(plan.clusters, key=lambda c: (-len(c), min(c))):
+            votes = Counter(current[k] for k in cluster if k in current)
+            choices = sorted(
+                (cid for cid in votes if cid not in taken),
+                key=lambda cid: (-votes[cid], seq.get(cid, 0)),
+            )
+            if choices:
+                child_id = choices[0]
+            else:
+                child_id = new_child(session, min(cluster)).child_id
+                report.new_children += 1
+            taken.add(child_id)
+            for key in cluster:
+                assigned[key] = child_id
+        for key, child_id in assigned.items():
+            link = links.get(pk_of[key])
+            if link is None:
+                session.add(LinkRow(record_pk=pk_of[key], child_id=child_id, method="auto"))
+                report.moved += 1
+            elif link.child_id != child_id:
+                # a link a person made stays marked as theirs: the constraints moved it here
+                link.child_id = child_id
+                link.method = "human" if link.method == "human" else "auto"
+                report.moved += 1
+        session.flush()
+        report.merged_children = _retire_children(session, current, assigned, taken)
+        report.children_after = len(taken)
+        report.reviews = _replace_reviews(session, plan.reviews, assigned)
+    return report
+
+
+def _retire_children(
+    session: Session, before: dict[str, str], after: dict[str, str], alive: set[str]
+) -> int:
+    """A child id no cluster kept becomes an alias of where its records went (or empty)."""
+    merged = 0
+    went: dict[str, set[str]] = {}
+    for key, old in before.items():
+        went.setdefault(old, set()).add(after.get(key, ""))
+    for old, targets in went.items():
+        if old in alive:
+            continue
+        row = session.get(ChildRow, old)
+        if row is None:
+            continue
+        targets.discard("")
+        if len(targets) == 1:
+            row.state, row.merged_into = "merged", next(iter(targets))
+            session.execute(
+                update(ChildRow)
+                .where(ChildRow.merged_into == old)
+                .values(merged_into=row.merged_into)
+            )
+            merged += 1
+        else:
+            row.state = "empty"
+    return merged
+
+
+def _replace_reviews(session: Session, reviews: list, assigned: dict[str, str]) -> int:
+    session.execute(
+        update(ReviewItemRow).where(ReviewItemRow.state == "open").values(state="stale")
+    )
+    count = 0
+    for review in reviews:
+        a, b = sorted((review.key_a, review.key_b))
+        if assigned.get(a) == assigned.get(b):
+            continue
+        evidence = [
+            {"comparison": e.comparison, "level": e.level, "weight": round(e.weight, 3)}
+            for e in review.evidence
+        ]
+        row = session.scalars(
+            select(ReviewItemRow).where(ReviewItemRow.key_a == a, ReviewItemRow.key_b == b)
+        ).first()
+        if row is None:
+            session.add(ReviewItemRow(key_a=a, key_b=b, score=review.score, evidence=evidence))
+        elif row.state == "stale":
+            row.state, row.score, row.evidence = "open", review.score, evidence
+        else:
+            continue
+        count += 1
+    return count

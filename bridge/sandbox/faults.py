@@ -1,0 +1,105 @@
+"""The fault switch: makes a share of sandbox requests fail the way real servers do."""
+
+from __future__ import annotations
+
+import random
+import re
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+FAULT_KINDS: tuple[str, ...] = ("500", "503", "429", "timeout", "html", "drop_after")
+# Sign-in endpoints are spared unless asked: a fault there tests nothing but login retries.
+AUTH_PATHS = re.compile(r"^/api/v2/tokens|^/api/v1/admin_auth/")
+
+
+@dataclass
+class FaultSwitch:
+    """Shared by both sandbox servers; thread-safe.
+
+    `locked` puts Primero in "system locked for a configuration update" (503, Retry-After 60).
+    `log` records (method, path, kind) for every fault served.
+    """
+
+    rate: float = 0.0
+    kinds: tuple[str, ...] = FAULT_KINDS
+    paths: str | None = None
+    include_auth: bool = False
+    retry_after: int = 1
+    timeout_seconds: float = 2.0
+    locked: bool = False
+    log: list[tuple[str, str, str]] = field(default_factory=list)
+    _rng: random.Random = field(default_factory=lambda: random.Random(0))
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _paths_re: re.Pattern[str] | None = None
+
+    def set(
+        self,
+        rate: float,
+        kinds: Sequence[str] | None = None,
+        seed: int | None = None,
+        paths: str | None = None,
+        *,
+        include_auth: bool = False,
+        retry_after: int | None = None,
+        timeout_seconds: float | None = None,
+    ) -> None:
+        chosen = tuple(kinds) if kinds else FAULT_KINDS
+        unknown = [k for k in chosen if k not in FAULT_KINDS]
+        if unknown:
+            raise ValueError(f"unknown fault kinds {unknown}; known: {list(FAULT_KINDS)}")
+        if not 0.0 <= rate <= 1.0:
+            raise ValueError("fault rate must be between 0 and 1")
+        with self._lock:
+            self.rate = rate
+            self.kinds = chosen
+            self.paths = paths
+            self._paths_re = re.compile(paths) if paths else None
+            self.include_auth = include_auth
+            if seed is not None:
+                self._rng = random.Random(seed)
+            if retry_after is not None:
+                self.retry_after = retry_after
+            if timeout_seconds is not None:
+                self.timeout_seconds = timeout_seconds
+
+    def off(self) -> None:
+        with self._lock:
+            self.rate = 0.0
+            self.locked = False
+
+    def lock_system(self, locked: bool = True) -> None:
+        with self._lock:
+            self.locked = locked
+
+    def decide(self, method: str, path: str) -> str | None:
+        """The fault kind to serve for this request, or None to answer normally."""
+        with self._lock:
+            if self.rate <= 0.0 or path.startswith("/_sandbox"):
+                return None
+            if not self.include_auth and AUTH_PATHS.match(path):
+                return None
+            if self._paths_re is not None and not self._paths_re.search(path):
+                return None
+            if self._rng.random() >= self.rate:
+                return None
+            kind = self.kinds[int(self._rng.random() * len(self.kinds))]
+            self.log.append((method, path, kind))
+            return kind
+
+    def coin(self) -> float:
+        with self._lock:
+            return self._rng.random()
+
+    def as_dict(self) -> dict:
+        with self._lock:
+            return {
+                "rate": self.rate,
+                "kinds": list(self.kinds),
+                "paths": self.paths,
+                "include_auth": self.include_auth,
+                "retry_after": self.retry_after,
+                "timeout_seconds": self.timeout_seconds,
+                "locked": self.locked,
+                "served": len(self.log),
+            }

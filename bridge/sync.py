@@ -1,0 +1,306 @@
+"""Sync runs: pull every configured source since its cursor, store, map, link, page by page.
+
+For each page: one transaction stores the raw records, maps them (quarantining what does not
+map), links them and — only then — moves the source's cursor. A crash loses nothing: the
+next run repeats at most the page that was in flight. A lock keeps two runs apart.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from adapters.base import Page, SourceAdapter
+from adapters.errors import BridgeError, ConfigError, SourceError
+from bridge.config import Config, SourceConfig
+from bridge.ingest import PageCounts, store_page
+from bridge.linking import Linker
+from bridge.mapping import load_mapping
+from bridge.runlock import LockHeld, heartbeat, run_lock
+from bridge.store.db import Store
+from bridge.store.schema import SyncCursorRow, SyncRunRow
+
+log = logging.getLogger(__name__)
+
+EXIT_OK = 0
+EXIT_ATTENTION = 3  # the run finished, but records were quarantined or a source failed
+EXIT_LOCKED = 4  # another sync holds the lock
+EXIT_CONFIG = 5  # configuration or database problem
+
+Progress = Callable[[str], None]
+
+
+@dataclass
+class SourceReport:
+    source: str
+    counts: PageCounts = field(default_factory=PageCounts)
+    pages: int = 0
+    cursor_before: str | None = None
+    cursor_after: str | None = None
+    error: str | None = None
+
+
+@dataclass
+class RunReport:
+    run_id: int
+    command: str
+    sources: list[SourceReport] = field(default_factory=list)
+    status: str = "ok"
+    referrals: Any = None  # bridge.referrals.service.ReferralRunReport, when referrals ran
+
+    @property
+    def needs_attention(self) -> bool:
+        sources = any(s.error or s.counts.quarantined or s.counts.unreadable for s in self.sources)
+        return sources or bool(self.referrals is not None and self.referrals.needs_attention)
+
+    @property
+    def exit_code(self) -> int:
+        return EXIT_ATTENTION if self.needs_attention else EXIT_OK
+
+
+def build_adapter(source: SourceConfig) -> SourceAdapter:
+    if source.kind == "primero":
+        from adapters.primero import PrimeroAdapter
+
+        return PrimeroAdapter(
+            source.base_url or "",
+            source.username or "",
+            source.password(),
+            page_size=source.page_size,
+            auth=source.auth,
+            timeout=source.timeout_seconds,
+            max_attempts=source.max_attempts,
+            name=source.name,
+        )
+    if source.kind == "oscar":
+        from adapters.oscar import OscarAdapter
+
+        return OscarAdapter(
+            source.base_url or "",
+            source.email or "",
+            source.password(),
+            overlap=timedelta(minutes=source.overlap_minutes),
+            timeout=source.timeout_seconds,
+            max_attempts=source.max_attempts,
+            name=source.name,
+        )
+    from adapters.files import FileAdapter
+
+    return FileAdapter(source.source_system, Path(source.path or ""))  # type: ignore[arg-type]
+
+
+def get_cursor(store: Store, source: str) -> str | None:
+    with store.session() as session:
+        row = session.get(SyncCursorRow, source)
+        return row.cursor if row else None
+
+
+def set_cursor(store: Store, source: str, value: str) -> None:
+    """Set a source's cursor by hand (``bridge cursor set``), e.g. to replay a missed window."""
+    with store.session() as session:
+        row = session.get(SyncCursorRow, source)
+        if row is None:
+            session.add(SyncCursorRow(source=source, cursor=value))
+        else:
+            row.cursor, row.updated_at = value, datetime.now(UTC)
+
+
+def _start_run(store: Store, command: str) -> int:
+    with store.session() as session:
+        run = SyncRunRow(command=command, status="running", counts={}, errors=[])
+        session.add(run)
+        session.flush()
+        return run.id
+
+
+def _finish_run(store: Store, report: RunReport) -> None:
+    with store.session() as session:
+        run = session.get(SyncRunRow, report.run_id)
+        assert run is not None
+        run.finished_at = datetime.now(UTC)
+        run.status = report.status
+        run.counts = {s.source: {**s.counts.as_dict(), "pages": s.pages} for s in report.sources}
+        run.errors = [
+            message
+            for s in report.sources
+            for message in ([s.error] if s.error else []) + s.counts.problems[:200]
+        ]
+
+
+def ingest_pages(
+    store: Store,
+    *,
+    source: str,
+    system: str,
+    pages: Iterable[Page],
+    mappings_dir: Path | None,
+    linker: Linker,
+    run_id: int,
+    report: SourceReport,
+    progress: Progress | None = None,
+    move_cursor: bool = True,
+) -> None:
+    mapping = load_mapping(system, mappings_dir)
+    for page in pages:
+        with store.session() as session:
+            counts = store_page(
+                session, source=source, page=page, mapping=mapping, linker=linker, run_id=run_id
+            )
+            if move_cursor and page.cursor is not None:
+                row = session.get(SyncCursorRow, source)
+                if row is None:
+                    session.add(SyncCursorRow(source=source, cursor=page.cursor, run_id=run_id))
+                else:
+                    row.cursor, row.updated_at, row.run_id = page.cursor, datetime.now(UTC), run_id
+                report.cursor_after = page.cursor
+        report.pages += 1
+        report.counts.add(counts)
+        heartbeat(store)
+        if progress:
+            c = report.counts
+            progress(
+                f"{source}: page {report.pages}: {c.pulled} records so far "
+                f"({c.new} new, {c.changed} changed, {c.unchanged} unchanged, "
+                f"{c.quarantined} quarantined)"
+            )
+
+
+def run_sync(
+    config: Config,
+    store: Store,
+    *,
+    source_names: list[str] | None = None,
+    since: str | None = None,
+    progress: Progress | None = None,
+    adapter_factory: Callable[[SourceConfig], SourceAdapter] = build_adapter,
+    referrals: bool = True,
+) -> RunReport:
+    """One sync run over the chosen sources (all enabled ones by default), then the
+    referral router (``referrals=False`` skips it)."""
+    sources = (
+        [config.source(n) for n in source_names]
+        if source_names
+        else [s for s in config.sources if s.enabled]
+    )
+    if not sources:
+        raise ConfigError(
+            "no sources to sync: add [[sources]] to the configuration (see config.example.toml)"
+        )
+    run_id = _start_run(store, "sync")
+    report = RunReport(run_id=run_id, command="sync")
+    try:
+        with run_lock(store, run_id=run_id):
+            linker = Linker(config.matching)
+            for source in sources:
+                report.sources.append(
+                    _sync_source(
+                        store, config, source, linker, run_id, since, progress, adapter_factory
+                    )
+                )
+            if referrals and any(s.kind in ("primero", "oscar") for s in sources):
+                from bridge.referrals.service import route_and_deliver
+
+                # route what the pages brought, deliver what is due, write decisions back
+                report.referrals = route_and_deliver(config, store, None, progress)
+    except LockHeld:
+        report.status = "locked"
+        _finish_run(store, report)
+        raise
+    except BaseException:
+        report.status = "failed"
+        _finish_run(store, report)
+        raise
+    report.status = "attention" if report.needs_attention else "ok"
+    _finish_run(store, report)
+    return report
+
+
+def _sync_source(
+    store: Store,
+    config: Config,
+    source: SourceConfig,
+    linker: Linker,
+    run_id: int,
+    since: str | None,
+    progress: Progress | None,
+    adapter_factory: Callable[[SourceConfig], SourceAdapter] = build_adapter,
+) -> SourceReport:
+    cursor = since or get_cursor(store, source.name)
+    report = SourceReport(source=source.name, cursor_before=cursor)
+    adapter: SourceAdapter | None = None
+    try:
+        adapter = adapter_factory(source)
+        ingest_pages(
+            store,
+            source=source.name,
+            system=source.source_system,
+            pages=adapter.pull(cursor),
+            mappings_dir=config.mappings_path,
+            linker=linker,
+            run_id=run_id,
+            report=report,
+            progress=progress,
+        )
+    except (SourceError, ConfigError) as exc:
+        # the pages already committed stay; the cursor stays at the last committed page
+        report.error = f"{source.name}: {exc}"
+        log.error("%s", report.error)
+    except BridgeError as exc:
+        report.error = f"{source.name}: {exc}"
+        log.error("%s", report.error)
+    finally:
+        if adapter is not None:
+            adapter.close()
+    return report
+
+
+def run_import(
+    store: Store,
+    *,
+    system: str,
+    path: Path,
+    mappings_dir: Path | None = None,
+    config: Config | None = None,
+    progress: Progress | None = None,
+    page_size: int = 5000,
+) -> RunReport:
+    """Load an API-shaped dump (a JSON list, or ``{"data": [...]}``) like a sync would."""
+    from adapters.files import FileAdapter
+
+    if system not in ("primero", "oscar"):
+        raise ConfigError(f"unknown system {system!r}: use primero or oscar")
+    if not path.is_file():
+        raise ConfigError(f"file {path} not found")
+    matching = config.matching if config else Linker().config
+    run_id = _start_run(store, "import")
+    report = RunReport(run_id=run_id, command="import")
+    source_report = SourceReport(source=f"file:{system}")
+    report.sources.append(source_report)
+    adapter = FileAdapter(system, path, chunk_size=page_size)  # type: ignore[arg-type]
+    try:
+        with run_lock(store, run_id=run_id):
+            ingest_pages(
+                store,
+                source=f"file:{system}",
+                system=system,
+                pages=adapter.pull(None),
+                mappings_dir=mappings_dir,
+                linker=Linker(matching),
+                run_id=run_id,
+                report=source_report,
+                progress=progress,
+                move_cursor=False,
+            )
+    except BaseException:
+        report.status = "failed"
+        _finish_run(store, report)
+        raise
+    finally:
+        adapter.close()
+    report.status = "attention" if report.needs_attention else "ok"
+    _finish_run(store, report)
+    return report

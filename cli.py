@@ -1,0 +1,906 @@
+"""The ``bridge`` command: parses, calls one function of ``bridge``, prints.
+
+Exit codes: 0 done; 1 unexpected error; 2 bad usage; 3 done, but something needs attention
+(quarantined records, a source that failed, a record that would be quarantined in a mapping
+check); 4 another sync is running; 5 configuration or database problem.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from adapters.errors import BridgeError, ConfigError
+from bridge import __version__
+from bridge.config import Config, load_config
+from bridge.runlock import LockHeld
+from bridge.store.db import Store, open_store
+from bridge.sync import EXIT_ATTENTION, EXIT_CONFIG, EXIT_LOCKED, RunReport
+
+app = typer.Typer(
+    help="The child-record bridge: syncs Primero and OSCaR, links each child across systems "
+    "under one stable child id, and routes referrals.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+db_app = typer.Typer(help="The bridge's own database.", no_args_is_help=True)
+children_app = typer.Typer(help="Children and their child ids.", no_args_is_help=True)
+review_app = typer.Typer(help="Possible duplicates for the helpdesk.", no_args_is_help=True)
+mapping_app = typer.Typer(help="Declarative mappings (files in mappings/).", no_args_is_help=True)
+sandbox_app = typer.Typer(help="Lookalike Primero and OSCaR servers.", no_args_is_help=True)
+cursor_app = typer.Typer(help="Sync cursors (where the next sync starts).", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(children_app, name="children")
+app.add_typer(review_app, name="review")
+app.add_typer(mapping_app, name="mapping")
+app.add_typer(sandbox_app, name="sandbox")
+app.add_typer(cursor_app, name="cursor")
+
+
+class State:
+    config_path: str | None = None
+    _config: Config | None = None
+
+    @property
+    def config(self) -> Config:
+        if self._config is None:
+            self._config = load_config(self.config_path)
+        return self._config
+
+
+state = State()
+
+
+def err(message: str) -> None:
+    typer.echo(message, err=True)
+
+
+def fail(message: str, code: int) -> typer.Exit:
+    err(f"error: {message}")
+    return typer.Exit(code)
+
+
+def get_store(*, migrate: bool = True) -> Store:
+    return open_store(state.config.database_url, migrate=migrate)
+
+
+def version_callback(value: bool) -> None:
+    if value:
+        typer.echo(f"bridge {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    config: Annotated[
+        str | None,
+        typer.Option(
+            "--config",
+            "-c",
+            envvar="BRIDGE_CONFIG",
+            help="Configuration file (TOML). Default: $BRIDGE_CONFIG, else built-in defaults "
+            "(SQLite file bridge.db here, no sources).",
+        ),
+    ] = None,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log more.")] = False,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            callback=version_callback,
+            is_eager=True,
+            help="Print the version and exit.",
+        ),
+    ] = False,
+) -> None:
+    state.config_path = config
+    state._config = None
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+
+
+# -- database ------------------------------------------------------------------------------
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Create the database or bring its schema up to date (safe to re-run)."""
+    from bridge.store.db import upgrade
+
+    store = get_store(migrate=False)
+    revision = upgrade(store.engine)
+    typer.echo(f"database {store.where} at revision {revision}")
+
+
+@db_app.command("current")
+def db_current() -> None:
+    """Print the schema revision of the database and the newest one the bridge knows."""
+    from bridge.store.db import current_revision, head_revision
+
+    store = get_store(migrate=False)
+    typer.echo(
+        f"database {store.where}: revision {current_revision(store.engine)} "
+        f"(newest {head_revision()})"
+    )
+
+
+# -- sync and import -----------------------------------------------------------------------
+def print_run(report: RunReport) -> None:
+    for source in report.sources:
+        c = source.counts
+        typer.echo(
+            f"{source.source}: {c.pulled} pulled in {source.pages} page(s): {c.new} new, "
+            f"{c.changed} changed, {c.unchanged} unchanged, {c.quarantined} quarantined, "
+            f"{c.unreadable} unreadable, {c.warnings} warnings; "
+            f"{c.links.new_children} new children, {c.links.joined} joined a child, "
+            f"{c.links.merged_children} merged, {c.links.reviews} new review items"
+        )
+        if source.cursor_after:
+            typer.echo(f"  cursor now {source.cursor_after}")
+        if source.error:
+            err(f"  source failed: {source.error}")
+            err("  the pages before the failure are stored; run `bridge sync` again to resume")
+        for problem in c.problems[:20]:
+            err(f"  quarantined: {problem}")
+        if len(c.problems) > 20:
+            err(f"  ... and {len(c.problems) - 20} more (see `bridge status`)")
+    if report.referrals is not None:
+        for line in report.referrals.lines():
+            typer.echo(line)
+    typer.echo(f"run {report.run_id}: {report.status}")
+
+
+@app.command()
+def sync(
+    source: Annotated[
+        list[str] | None,
+        typer.Option("--source", "-s", help="Sync only this source (repeatable). Default: all."),
+    ] = None,
+    since: Annotated[
+        str | None,
+        typer.Option(
+            help="Start from this cursor instead of the stored one, to replay a "
+            "missed window (Primero: ISO time; OSCaR: 'YYYY-MM-DD HH:MM:SS')."
+        ),
+    ] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress lines.")] = False,
+) -> None:
+    """Pull every configured source since its cursor, store, map, link; safe to re-run."""
+    from bridge.sync import run_sync
+
+    try:
+        store = get_store()
+        report = run_sync(
+            state.config,
+            store,
+            source_names=source or None,
+            since=since,
+            progress=None if quiet else err,
+        )
+    except LockHeld as exc:
+        raise fail(str(exc), EXIT_LOCKED) from None
+    except ConfigError as exc:
+        raise fail(str(exc), EXIT_CONFIG) from None
+    print_run(report)
+    raise typer.Exit(report.exit_code)
+
+
+@app.command("import")
+def import_file(
+    system: Annotated[str, typer.Argument(help="primero or oscar: what the file holds.")],
+    file: Annotated[
+        Path, typer.Argument(help='API-shaped JSON dump: a list of records or {"data": [...]}.')
+    ],
+    page_size: Annotated[
+        int, typer.Option(help="Records stored and linked per transaction.")
+    ] = 5000,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress lines.")] = False,
+) -> None:
+    """Load an API-shaped dump the way a sync would (works with no configuration file)."""
+    from bridge.sync import run_import
+
+    try:
+        store = get_store()
+        report = run_import(
+            store,
+            system=system,
+            path=file,
+            mappings_dir=state.config.mappings_path,
+            config=state.config,
+            progress=None if quiet else err,
+        )
+    except LockHeld as exc:
+        raise fail(str(exc), EXIT_LOCKED) from None
+    except ConfigError as exc:
+        raise fail(str(exc), EXIT_CONFIG) from None
+    print_run(report)
+    raise typer.Exit(report.exit_code)
+
+
+@cursor_app.command("show")
+def cursor_show() -> None:
+    """Print each source's cursor."""
+    from bridge.reports import status
+
+    for source, cursor, updated in status(get_store()).cursors:
+        typer.echo(f"{source}\t{cursor}\t(updated {updated})")
+
+
+@cursor_app.command("set")
+def cursor_set(
+    source: Annotated[str, typer.Argument(help="Source name from the configuration.")],
+    value: Annotated[
+        str, typer.Argument(help="New cursor (Primero ISO time; OSCaR 'YYYY-MM-DD HH:MM:SS').")
+    ],
+) -> None:
+    """Move a source's cursor (e.g. back, to replay a window); the next sync starts there."""
+    from bridge.sync import set_cursor
+
+    state.config.source(source)
+    set_cursor(get_store(), source, value)
+    typer.echo(f"{source}: cursor set to {value}")
+
+
+# -- status --------------------------------------------------------------------------------
+@app.command()
+def status(
+    fmt: Annotated[str, typer.Option("--format", "-f", help="table or json")] = "table",
+) -> None:
+    """Last runs, cursors and counts."""
+    from dataclasses import asdict
+
+    from bridge.reports import status as read_status
+
+    st = read_status(get_store())
+    if fmt == "json":
+        typer.echo(json.dumps(asdict(st), indent=2, default=str))
+        return
+    typer.echo(f"database: {st.database}")
+    for system, states in sorted(st.records.items()):
+        parts = ", ".join(f"{n} {s}" for s, n in sorted(states.items()))
+        typer.echo(f"records {system}: {parts}")
+    typer.echo(f"children: {st.children} ({st.linked_across_systems} in both systems)")
+    typer.echo(f"open review items: {st.open_reviews}")
+    for source, cursor, updated in st.cursors:
+        typer.echo(f"cursor {source}: {cursor} (updated {updated})")
+    for run in st.runs:
+        typer.echo(
+            f"run {run['id']} {run['command']} {run['status']} {run['started_at']}"
+            f" -> {run['finished_at'] or '...'} errors {run['errors']}"
+        )
+
+
+# -- children and reviews ------------------------------------------------------------------
+def _csv_out(output: Path | None) -> Any:
+    return output.open("w", newline="", encoding="utf-8") if output else sys.stdout
+
+
+@children_app.command("export")
+def children_export(
+    fmt: Annotated[str, typer.Option("--format", "-f", help="csv (the only format)")] = "csv",
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="File; default stdout")
+    ] = None,
+) -> None:
+    """One row per stored record: system,record_id,child_id."""
+    from bridge.reports import children_export_rows
+
+    if fmt != "csv":
+        raise fail("only --format csv is supported", 2)
+    store = get_store()
+    out = _csv_out(output)
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["system", "record_id", "child_id"])
+    with store.session() as session:
+        for row in children_export_rows(session):
+            writer.writerow(row)
+    if output:
+        out.close()
+
+
+@review_app.command("export")
+def review_export(
+    fmt: Annotated[str, typer.Option("--format", "-f", help="csv (the only format)")] = "csv",
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="File; default stdout")
+    ] = None,
+) -> None:
+    """Open possible duplicates: system_a,record_id_a,system_b,record_id_b,score."""
+    from bridge.linking import split_key
+    from bridge.reports import open_reviews
+
+    if fmt != "csv":
+        raise fail("only --format csv is supported", 2)
+    store = get_store()
+    out = _csv_out(output)
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["system_a", "record_id_a", "system_b", "record_id_b", "score"])
+    with store.session() as session:
+        for item in open_reviews(session):
+            writer.writerow([*split_key(item.key_a), *split_key(item.key_b), f"{item.score:.4f}"])
+    if output:
+        out.close()
+
+
+# -- sandbox -------------------------------------------------------------------------------
+@sandbox_app.command("serve")
+def sandbox_serve(
+    children: Annotated[int, typer.Option(help="Synthetic children to seed.")] = 2000,
+    seed: Annotated[int, typer.Option(help="Random seed of the generator.")] = 1,
+    from_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--from-dir",
+            help="Load primero_cases.json / oscar_clients.json from here instead of generating.",
+        ),
+    ] = None,
+    host: Annotated[str, typer.Option(help="Address to listen on (loopback).")] = "127.0.0.1",
+    primero_port: Annotated[int, typer.Option(help="Primero port.")] = 8411,
+    oscar_port: Annotated[int, typer.Option(help="OSCaR port.")] = 8412,
+    faults: Annotated[
+        float,
+        typer.Option(
+            help="Share of requests that fail (0..1) with 500/503/429/timeouts/HTML bodies."
+        ),
+    ] = 0.0,
+) -> None:
+    """Run lookalike Primero v2 and OSCaR v1 servers until Ctrl-C."""
+    from bridge.sandbox import serve_forever
+
+    serve_forever(
+        host=host,
+        primero_port=primero_port,
+        oscar_port=oscar_port,
+        children=None if from_dir else children,
+        seed=seed,
+        from_dir=from_dir,
+        fault_rate=faults,
+    )
+
+
+# -- demo ----------------------------------------------------------------------------------
+@app.command()
+def demo(
+    children: Annotated[int, typer.Option(help="Synthetic children in the sandbox.")] = 3000,
+    seed: Annotated[int, typer.Option(help="Random seed of the generator.")] = 1,
+    database: Annotated[Path, typer.Option(help="SQLite file to (re)create for the demo.")] = Path(
+        "bridge-demo.db"
+    ),
+) -> None:
+    """Start the sandbox in-process, sync both systems, print what happened."""
+    from bridge.demo import run_demo
+
+    err(f"starting sandbox Primero and OSCaR with {children} synthetic children ...")
+    result = run_demo(children=children, seed=seed, database=database, progress=err)
+    st = result.status
+    typer.echo("")
+    typer.echo("demo summary")
+    typer.echo(
+        f"  sandbox served: {result.served['primero']} Primero cases, "
+        f"{result.served['oscar']} OSCaR clients"
+    )
+    for system in ("primero", "oscar"):
+        states = st.records.get(system, {})
+        typer.echo(
+            f"  {system} records stored: {sum(states.values())} "
+            f"({states.get('quarantined', 0)} quarantined)"
+        )
+    typer.echo(f"  children: {st.children}")
+    typer.echo(f"  children linked across both systems: {st.linked_across_systems}")
+    typer.echo(f"  possible duplicates for review: {st.open_reviews}")
+    typer.echo(f"  run {result.report.run_id}: {result.report.status}")
+    typer.echo(f"  database: {st.database}")
+    typer.echo(f"  next: BRIDGE_DATABASE_URL=sqlite:///{database} bridge status")
+
+
+# == helpdesk commands (issue 5): review list/show/merge/distinct, children show/split, undo,
+# audit list. Added by the helpdesk work below this line. ==
+audit_app = typer.Typer(
+    help="The audit trail: every decision and every view of a child's records.",
+    no_args_is_help=True,
+)
+app.add_typer(audit_app, name="audit")
+
+HelpdeskBy = Annotated[
+    str | None, typer.Option("--by", help="Who you are (name or user id); recorded in the audit.")
+]
+HelpdeskReason = Annotated[
+    str | None,
+    typer.Option("--reason", help="Why (recorded; write a ticket number, not names or dates)."),
+]
+
+
+def _helpdesk_decide(action: Any, by: str | None, reason: str | None) -> None:
+    """Run one decision in one transaction, print it, then write the links back. A decision
+    waits for no sync: it takes the sync lock, so a running sync's view of children stays true."""
+    from bridge.helpdesk import HelpdeskError
+    from bridge.helpdesk.service import require_attribution
+    from bridge.helpdesk.writeback import write_back
+    from bridge.runlock import run_lock
+
+    try:
+        require_attribution(by, reason)
+        store = get_store()
+        with run_lock(store), store.session() as session:
+            result = action(session)
+    except HelpdeskError as exc:
+        raise fail(str(exc), 2) from None
+    except LockHeld as exc:
+        raise fail(str(exc), EXIT_LOCKED) from None
+    typer.echo(result.message)
+    outcome = write_back(store, state.config.sources, result.children, result.involved)
+    if outcome.queued:
+        typer.echo(f"links: {outcome.queued} write(s) queued in the outbox")
+    elif outcome.report is not None:
+        typer.echo(f"links: {len(outcome.report.delivered)} write(s) delivered")
+        for write, problem in outcome.report.failed + outcome.report.skipped:
+            err(f"  link write to {write.destination} not done: {problem}")
+    elif outcome.planned:
+        err(f"links: {len(outcome.planned)} write(s) not sent: {outcome.problem or outcome.note}")
+    raise typer.Exit(3 if outcome.needs_attention else 0)
+
+
+def _helpdesk_need_by(by: str | None) -> str:
+    if not by or not by.strip():
+        raise fail("--by NAME required: every view of a child's records is recorded", 2)
+    return by.strip()
+
+
+def _helpdesk_view(show: Any) -> None:
+    from bridge.helpdesk import HelpdeskError
+
+    try:
+        with get_store().session() as session:
+            view = show(session)
+    except HelpdeskError as exc:
+        raise fail(str(exc), 2) from None
+    for line in view.lines():
+        typer.echo(line)
+
+
+@review_app.command("list")
+def review_list(
+    province: Annotated[
+        str | None, typer.Option(help="NCDD province code (e.g. 12) of either record.")
+    ] = None,
+    min_score: Annotated[float | None, typer.Option(help="Lowest match probability.")] = None,
+    max_score: Annotated[float | None, typer.Option(help="Highest match probability.")] = None,
+    older_than: Annotated[
+        float | None, typer.Option(help="Only items waiting at least this many days.")
+    ] = None,
+    system: Annotated[
+        str | None, typer.Option(help="Only pairs with a record from primero or oscar.")
+    ] = None,
+    oldest_first: Annotated[
+        bool, typer.Option("--oldest-first", help="Oldest first (default: highest score).")
+    ] = False,
+    limit: Annotated[int | None, typer.Option(help="At most this many items.")] = None,
+    fmt: Annotated[str, typer.Option("--format", "-f", help="table, csv or json")] = "table",
+) -> None:
+    """The review queue: possible duplicates waiting for a decision."""
+    from bridge.helpdesk.queue import CSV_HEADER, QueueFilter, review_queue
+
+    if fmt not in ("table", "csv", "json"):
+        raise fail("--format must be table, csv or json", 2)
+    filters = QueueFilter(
+        province=province,
+        min_score=min_score,
+        max_score=max_score,
+        older_than_days=older_than,
+        system=system,
+        oldest_first=oldest_first,
+        limit=limit,
+    )
+    with get_store().session() as session:
+        items = review_queue(session, filters)
+    if fmt == "json":
+        typer.echo(json.dumps([i.as_dict() for i in items], indent=2))
+    elif fmt == "csv":
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer.writerow(CSV_HEADER)
+        writer.writerows(i.csv_row() for i in items)
+    else:
+        typer.echo(f"{'id':>6}  {'score':>6}  {'record a':<46} {'record b':<46} province  since")
+        for i in items:
+            typer.echo(
+                f"{i.id:>6}  {i.score:6.4f}  {i.key_a:<46} {i.key_b:<46} "
+                f"{','.join(i.provinces) or '-':<9} {i.created_at:%Y-%m-%d}"
+            )
+        typer.echo(f"{len(items)} open review item(s)")
+
+
+@review_app.command("show")
+def review_show(
+    review_id: Annotated[int, typer.Argument(help="Review item id (from `bridge review list`).")],
+    by: HelpdeskBy = None,
+) -> None:
+    """The two records of a review item side by side, with the evidence (audited)."""
+    from bridge.helpdesk import show_review
+
+    who = _helpdesk_need_by(by)
+    _helpdesk_view(lambda session: show_review(session, review_id, by=who))
+
+
+@review_app.command("merge")
+def review_merge(
+    review_id: Annotated[int, typer.Argument(help="Review item id.")],
+    by: HelpdeskBy = None,
+    reason: HelpdeskReason = None,
+) -> None:
+    """Same child: merge the two records' children (the older id survives)."""
+    from bridge.helpdesk import merge_review
+
+    _helpdesk_decide(
+        lambda session: merge_review(session, review_id, by=by, reason=reason), by, reason
+    )
+
+
+@review_app.command("distinct")
+def review_distinct(
+    review_id: Annotated[int, typer.Argument(help="Review item id.")],
+    by: HelpdeskBy = None,
+    reason: HelpdeskReason = None,
+) -> None:
+    """Not the same child: never suggested or linked together again."""
+    from bridge.helpdesk import mark_distinct
+
+    _helpdesk_decide(
+        lambda session: mark_distinct(session, review_id, by=by, reason=reason), by, reason
+    )
+
+
+@children_app.command("show")
+def children_show(
+    child_id: Annotated[str, typer.Argument(help="Child id (an old, merged id works too).")],
+    by: HelpdeskBy = None,
+) -> None:
+    """A child's records side by side (audited: shows personal data)."""
+    from bridge.helpdesk import show_child
+
+    who = _helpdesk_need_by(by)
+    _helpdesk_view(lambda session: show_child(session, child_id, by=who))
+
+
+@children_app.command("split")
+def children_split(
+    child_id: Annotated[str, typer.Argument(help="The wrongly merged child.")],
+    records: Annotated[list[str], typer.Argument(help="Records to pull out, as system:record_id.")],
+    by: HelpdeskBy = None,
+    reason: HelpdeskReason = None,
+) -> None:
+    """Pull records out of a child into a new child with a fresh id."""
+    from bridge.helpdesk import split_child
+
+    _helpdesk_decide(
+        lambda session: split_child(session, child_id, records, by=by, reason=reason), by, reason
+    )
+
+
+@children_app.command("merge")
+def children_merge(
+    child_a: Annotated[str, typer.Argument(help="A child id.")],
+    child_b: Annotated[str, typer.Argument(help="Another child id: the same child.")],
+    by: HelpdeskBy = None,
+    reason: HelpdeskReason = None,
+) -> None:
+    """Two children are one: the older id survives, the other becomes its alias."""
+    from bridge.helpdesk import merge_children_decision
+
+    _helpdesk_decide(
+        lambda session: merge_children_decision(session, child_a, child_b, by=by, reason=reason),
+        by,
+        reason,
+    )
+
+
+@app.command("undo")
+def undo(
+    decision_id: Annotated[int, typer.Argument(help="Decision id (see `bridge audit list`).")],
+    by: HelpdeskBy = None,
+    reason: HelpdeskReason = None,
+) -> None:
+    """Undo a helpdesk decision: put back what it changed and lift its constraints."""
+    from bridge.helpdesk import undo_decision
+
+    _helpdesk_decide(
+        lambda session: undo_decision(session, decision_id, by=by, reason=reason), by, reason
+    )
+
+
+@audit_app.command("list")
+def audit_list(
+    child: Annotated[
+        str | None, typer.Option("--child", help="Only this child (aliases included).")
+    ] = None,
+    by: Annotated[str | None, typer.Option("--by", help="Only what this person did.")] = None,
+    action: Annotated[
+        str | None, typer.Option(help="Only this action (merge, distinct, view_child, ...).")
+    ] = None,
+    limit: Annotated[int | None, typer.Option(help="Only the last N rows.")] = None,
+    fmt: Annotated[str, typer.Option("--format", "-f", help="table or json")] = "table",
+) -> None:
+    """Who decided or looked at what, when and why (oldest first)."""
+    from bridge.helpdesk import list_audit
+
+    if fmt not in ("table", "json"):
+        raise fail("--format must be table or json", 2)
+    with get_store().session() as session:
+        entries = list_audit(session, child_id=child, actor=by, action=action, limit=limit)
+    if fmt == "json":
+        typer.echo(json.dumps([e.as_dict() for e in entries], indent=2))
+        return
+    for e in entries:
+        decision = e.details.get("decision")
+        typer.echo(
+            f"{e.id:>6}  {e.at}  {e.actor:<16} {e.action:<12} {e.child_id or '-':<15} "
+            f"{f'decision {decision}' if decision else '':<13} {e.reason or ''}"
+        )
+    typer.echo(f"{len(entries)} audit row(s)")
+
+
+# == end of helpdesk commands ==
+
+
+# == referral commands (issue 6): referrals list/show/retry/replay. Added below this line. ==
+referrals_app = typer.Typer(
+    help="Referrals between Primero and OSCaR: the outbox, dead letters, replay.",
+    no_args_is_help=True,
+)
+app.add_typer(referrals_app, name="referrals")
+_REFERRAL_STATES = ("pending", "delivered", "dead", "held")
+
+
+@referrals_app.command("list")
+def referrals_list(
+    state_filter: Annotated[
+        str | None,
+        typer.Option("--state", help="Only rows in this state: pending, delivered, dead, held."),
+    ] = None,
+) -> None:
+    """List the outbox: referrals, decisions and links written back, with their state."""
+    from bridge.referrals.outbox import list_rows, summarise
+
+    if state_filter is not None and state_filter not in _REFERRAL_STATES:
+        raise fail(f"--state must be one of {', '.join(_REFERRAL_STATES)}", 2)
+    store = get_store()
+    with store.session() as session:
+        rows = [summarise(row) for row in list_rows(session, state_filter)]
+    for row in rows:
+        note = f"  {row.note}" if row.note else ""
+        typer.echo(
+            f"{row.id}\t{row.kind}\t{row.state}\t{row.source} -> {row.destination}\t"
+            f"{row.attempts} attempt(s){note}"
+        )
+    typer.echo(f"{len(rows)} row(s)", err=True)
+
+
+@referrals_app.command("show")
+def referrals_show(
+    row_id: Annotated[int, typer.Argument(help="Outbox row id (from `bridge referrals list`).")],
+    reveal: Annotated[
+        bool, typer.Option("--reveal", help="Show personal fields instead of ***.")
+    ] = False,
+) -> None:
+    """What was (or will be) sent for one row; personal fields masked unless --reveal."""
+    from bridge.referrals.consent import mask
+    from bridge.referrals.tables import OutboxRow
+
+    store = get_store()
+    with store.session() as session:
+        row = session.get(OutboxRow, row_id)
+        if row is None:
+            raise fail(f"no outbox row {row_id}", 2)
+        payload = row.payload if reveal else mask(row.payload)
+        shown = {
+            "id": row.id,
+            "kind": row.kind,
+            "state": row.state,
+            "source_key": row.source_key,
+            "idempotency_key": row.idempotency_key,
+            "destination": f"{row.destination_system}:{row.destination_org}",
+            "route": (row.request or {}).get("route"),
+            "held_reason": row.held_reason,
+            "attempts": row.attempts,
+            "last_error": row.last_error,
+            "next_attempt_at": str(row.next_attempt_at),
+            "delivered_at": str(row.delivered_at) if row.delivered_at else None,
+            "result": {k: v for k, v in (row.result or {}).items() if k != "maybe_sent"},
+            "sent": payload,
+        }
+    typer.echo(json.dumps(shown, indent=2, ensure_ascii=False))
+
+
+@referrals_app.command("retry")
+def referrals_retry(
+    row_id: Annotated[int, typer.Argument(help="Outbox row id to send again now.")],
+) -> None:
+    """Make one row (a dead letter or one waiting for its retry) due now, with fresh attempts.
+    It is sent by the next `bridge sync` or `bridge referrals run`."""
+    from bridge.referrals.outbox import retry_row
+
+    store = get_store()
+    with store.session() as session:
+        row = retry_row(session, row_id)
+        if row is None:
+            raise fail(f"no outbox row {row_id}", 2)
+        state = row.state
+    typer.echo(f"row {row_id}: {state}")
+
+
+@referrals_app.command("replay")
+def referrals_replay(
+    dead: Annotated[bool, typer.Option("--dead", help="Replay every dead letter.")] = False,
+) -> None:
+    """After a fix (a vocabulary row, a routing rule), send the dead letters again. A row whose
+    earlier attempt may have arrived is looked up in the destination first."""
+    from bridge.referrals.outbox import replay_dead
+
+    if not dead:
+        raise fail("say what to replay: --dead", 2)
+    store = get_store()
+    with store.session() as session:
+        ids = replay_dead(session)
+    typer.echo(f"{len(ids)} dead letter(s) due again; `bridge referrals run` sends them now")
+
+
+@referrals_app.command("run")
+def referrals_run(
+    wait: Annotated[
+        float, typer.Option(help="Wait up to this many seconds for retries that fall due.")
+    ] = 30.0,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress lines.")] = False,
+) -> None:
+    """Route referrals found in the synced records and deliver the outbox (also part of sync)."""
+    from bridge.referrals.service import route_and_deliver
+
+    try:
+        report = route_and_deliver(
+            state.config, get_store(), None, None if quiet else err, wait_up_to=wait
+        )
+    except ConfigError as exc:
+        raise fail(str(exc), EXIT_CONFIG) from None
+    for line in report.lines():
+        typer.echo(line)
+    raise typer.Exit(3 if report.needs_attention else 0)
+
+
+# == end of referral commands ==
+
+
+# == mapping commands (issue 3): mapping check, remap, relink ==
+def _mapping_kind(source: str) -> tuple[str, Any]:
+    """A configured source name or a bare kind (primero / oscar)."""
+    for configured in state.config.sources:
+        if configured.name == source:
+            return configured.source_system, configured
+    if source in ("primero", "oscar"):
+        return source, None
+    known = ", ".join(s.name for s in state.config.sources)
+    raise fail(
+        f"unknown source {source!r}: use primero, oscar" + (f" or {known}" if known else ""), 2
+    )
+
+
+@mapping_app.command("check")
+def mapping_check(
+    source: Annotated[str, typer.Argument(help="primero, oscar, or a configured source name.")],
+    sample: Annotated[Path | None, typer.Option(help="An API-shaped dump to check.")] = None,
+    live: Annotated[
+        bool, typer.Option(help="Pull records from the configured source (read-only).")
+    ] = False,
+    limit: Annotated[int, typer.Option(help="With --live: how many records.")] = 100,
+    fmt: Annotated[str, typer.Option("--format", "-f", help="table or json")] = "table",
+    direction: Annotated[
+        str,
+        typer.Option(
+            help="inbound (records -> children) or outbound (payloads that would be sent)"
+        ),
+    ] = "inbound",
+    show: Annotated[
+        int, typer.Option(help="Table: records to print in full (problems are always listed).")
+    ] = 5,
+) -> None:
+    """Dry run of a mapping: each record's result, errors, warnings, coverage. Writes nothing."""
+    from bridge.mapping import check_records, load_mapping, render_json, render_table
+    from bridge.mapping_preview import live_payloads, outbound_preview, sample_payloads
+
+    kind, configured = _mapping_kind(source)
+    mapping = load_mapping(kind, state.config.mappings_path)
+    if direction == "outbound":
+        from bridge.mapping import render_outbound_json, render_outbound_table
+
+        results = outbound_preview(get_store(), mapping)
+        typer.echo(
+            render_outbound_json(results)
+            if fmt == "json"
+            else render_outbound_table(results) or "nothing would be sent"
+        )
+        raise typer.Exit(EXIT_ATTENTION if any(r.errors for r in results) else 0)
+    if direction != "inbound":
+        raise fail("--direction is inbound or outbound", 2)
+    if (sample is None) == (not live):
+        raise fail("give either --sample FILE or --live", 2)
+    if sample is not None:
+        payloads = sample_payloads(sample)
+    else:
+        if configured is None or configured.kind == "file":
+            raise fail(f"--live needs a configured {kind} source in the configuration", 2)
+        payloads = live_payloads(configured, limit)
+    report = check_records(mapping, payloads)
+    typer.echo(render_json(report) if fmt == "json" else render_table(report, limit=show))
+    raise typer.Exit(report.exit_code)
+
+
+@app.command()
+def remap(
+    source: Annotated[str | None, typer.Argument(help="primero or oscar; default both.")] = None,
+) -> None:
+    """Re-apply the current mappings to stored payloads (no re-fetch) and re-link what changed."""
+    from bridge.remap import remap as run_remap
+
+    if source not in (None, "primero", "oscar"):
+        raise fail("SOURCE is primero or oscar", 2)
+    try:
+        report = run_remap(
+            get_store(),
+            system=source,
+            mappings_dir=state.config.mappings_path,
+            matching=state.config.matching,
+        )
+    except LockHeld as exc:
+        raise fail(str(exc), EXIT_LOCKED) from None
+    typer.echo(
+        f"{report.records} records re-mapped: {report.changed} changed, "
+        f"{report.unchanged} unchanged, {report.released} released from quarantine, "
+        f"{report.quarantined} newly quarantined"
+    )
+    links = report.links
+    typer.echo(
+        f"re-linked {links.linked}: {links.new_children} new children, {links.joined} "
+        f"joined a child, {links.merged_children} merged, {links.reviews} new review items"
+    )
+    for problem in report.problems[:20]:
+        err(f"  quarantined: {problem}")
+    raise typer.Exit(EXIT_ATTENTION if report.quarantined else 0)
+
+
+@app.command()
+def relink() -> None:
+    """Link every stored record again from scratch (after a rule change); human decisions stand."""
+    from bridge.relink import relink as run_relink
+
+    try:
+        report = run_relink(get_store(), state.config.matching)
+    except LockHeld as exc:
+        raise fail(str(exc), EXIT_LOCKED) from None
+    typer.echo(
+        f"{report.records} records: children {report.children_before} -> "
+        f"{report.children_after}; {report.moved} records moved, {report.new_children} "
+        f"new children, {report.merged_children} merged; {report.reviews} open review items"
+    )
+
+
+# == end of mapping commands ==
+
+
+def main() -> None:
+    try:
+        app()
+    except ConfigError as exc:
+        err(f"error: {exc}")
+        sys.exit(EXIT_CONFIG)
+    except BridgeError as exc:
+        err(f"error: {exc}")
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,102 @@
+"""Constrained clustering: strongest links first, merge only compatible clusters.
+
+Rules, in order:
+1. System-asserted and human links (shared exact ids, must_link) join first, unless a
+   cannot_link says otherwise (a human "different children" beats everything).
+2. Pairs above the upper threshold and without the sibling pattern are taken strongest first.
+   Two clusters merge only when EVERY cross pair is compatible: posterior at least the
+   "compatible" floor, no sibling pattern, no cannot_link. So A≈B and B≈C never make A=C
+   when A and C disagree; the B–C link then goes to review instead.
+3. Clusters that carry an existing child label (incremental add) never merge with each other:
+   joining two existing children is a helpdesk decision, not an automatic one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+
+# (rows_a, rows_b) -> (posterior, sibling pattern) for pairs not scored yet
+ScoreMissing = Callable[[list[int], list[int]], list[tuple[float, bool]]]
+
+
+@dataclass
+class Clusterer:
+    compatible: float
+    score_missing: ScoreMissing
+    scores: dict[tuple[int, int], tuple[float, bool]] = field(default_factory=dict)
+    cannot: set[tuple[int, int]] = field(default_factory=set)
+    parent: dict[int, int] = field(default_factory=dict)
+    members: dict[int, list[int]] = field(default_factory=dict)
+    label: dict[int, str] = field(default_factory=dict)  # root -> existing child label
+
+    def add_node(self, node: int, label: str | None = None) -> None:
+        if node in self.parent:
+            return
+        self.parent[node] = node
+        self.members[node] = [node]
+        if label is not None:
+            self.label[node] = label
+
+    def add_group(self, nodes: Sequence[int], label: str) -> None:
+        """Existing child: nodes already together under one label."""
+        for node in nodes:
+            self.add_node(node, label)
+        for node in nodes[1:]:
+            self._union(self.find(nodes[0]), self.find(node))
+
+    def find(self, node: int) -> int:
+        root = node
+        while self.parent[root] != root:
+            root = self.parent[root]
+        while self.parent[node] != root:
+            self.parent[node], node = root, self.parent[node]
+        return root
+
+    def _union(self, ra: int, rb: int) -> int:
+        if len(self.members[ra]) < len(self.members[rb]):
+            ra, rb = rb, ra
+        self.parent[rb] = ra
+        self.members[ra].extend(self.members.pop(rb))
+        if rb in self.label:
+            self.label.setdefault(ra, self.label.pop(rb))
+        return ra
+
+    def _forbidden(self, ra: int, rb: int) -> bool:
+        if ra in self.label and rb in self.label and self.label[ra] != self.label[rb]:
+            return True
+        return any(
+            (min(x, y), max(x, y)) in self.cannot
+            for x in self.members[ra]
+            for y in self.members[rb]
+        )
+
+    def join_hard(self, a: int, b: int) -> bool:
+        """System or human link: joins unless forbidden by cannot_link or two existing labels."""
+        ra, rb = self.find(a), self.find(b)
+        if ra == rb:
+            return True
+        if self._forbidden(ra, rb):
+            return False
+        self._union(ra, rb)
+        return True
+
+    def _compatible(self, ra: int, rb: int) -> bool:
+        cross = [(min(x, y), max(x, y)) for x in self.members[ra] for y in self.members[rb]]
+        missing = [p for p in cross if p not in self.scores]
+        if missing:
+            found = self.score_missing([p[0] for p in missing], [p[1] for p in missing])
+            self.scores.update(zip(missing, found, strict=False))
+        return all(self.scores[p][0] >= self.compatible and not self.scores[p][1] for p in cross)
+
+    def join_scored(self, a: int, b: int) -> bool:
+        ra, rb = self.find(a), self.find(b)
+        if ra == rb:
+            return True
+        if self._forbidden(ra, rb) or not self._compatible(ra, rb):
+            return False
+        self._union(ra, rb)
+        return True
+
+    def clusters(self) -> Iterable[list[int]]:
+        return self.members.values()

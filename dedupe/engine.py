@@ -1,0 +1,359 @@
+"""Public API of the matching engine: fit (EM), full link, incremental index, explain.
+
+    matcher = Matcher()
+    plan = matcher.link(records)                      # fits by EM first when it has no params
+    index = matcher.index(records, labels)            # existing children
+    plan = index.add(new_records)                     # new records against the index
+
+Records are prepared once (``prepare.py``), blocked (``blocking.py``), compared level by level
+(``comparisons.py``), weighted (``weights.py``/``scoring.py``) and clustered without chaining
+(``cluster.py``).
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from dedupe.blocking import BlockIndex
+from dedupe.cluster import Clusterer
+from dedupe.comparisons import COMPARISONS, PairView, level_matrix
+from dedupe.prepare import Prepared, prepare
+from dedupe.records import PersonRecord
+from dedupe.scoring import Scored, score
+from dedupe.settings import MatchSettings
+from dedupe.training import fit_params
+from dedupe.weights import ModelParams
+
+KeyPair = tuple[str, str]
+
+
+@dataclass(frozen=True)
+class Evidence:
+    comparison: str
+    level: str
+    weight: float
+
+
+@dataclass(frozen=True)
+class ReviewPair:
+    key_a: str
+    key_b: str
+    score: float  # posterior match probability
+    evidence: tuple[Evidence, ...]
+
+
+@dataclass
+class LinkPlan:
+    clusters: list[list[str]]
+    reviews: list[ReviewPair]
+
+
+def _full_name(t: Prepared, row: int) -> str:
+    """Order-free key of the whole name (term frequency of the given + family combination)."""
+    return "|".join(sorted((t.given_key[row][0], t.family_key[row][0])))
+
+
+def _freq(t: Prepared, rows: Iterable[int] | None = None) -> dict[str, Counter[str]]:
+    rows = range(len(t)) if rows is None else rows
+    return {
+        "given": Counter(t.given_key[i][0] for i in rows if t.given_key[i][0]),
+        "family": Counter(t.family_key[i][0] for i in rows if t.family_key[i][0]),
+        "full": Counter(_full_name(t, i) for i in rows if t.given_key[i][0] and t.family_key[i][0]),
+    }
+
+
+def _evidence(scored: Scored, i: int) -> tuple[Evidence, ...]:
+    return tuple(
+        Evidence(
+            c.name, c.levels[int(scored.levels[i, n])].label, round(float(scored.weights[i, n]), 3)
+        )
+        for n, c in enumerate(COMPARISONS)
+    )
+
+
+class Matcher:
+    def __init__(self, settings: MatchSettings | None = None, params: ModelParams | None = None):
+        self.settings = settings or MatchSettings()
+        self.params = params
+        # name frequencies of the last records fitted, linked or indexed (for ``explain``)
+        self.freq: dict[str, Counter[str]] = {}
+
+    # -- fitting -------------------------------------------------------------------------
+    def fit(
+        self,
+        records: Sequence[PersonRecord],
+        *,
+        labelled_pairs: Iterable[tuple[str, str, bool]] = (),
+    ) -> ModelParams:
+        """Estimate m/u/prior by EM on the candidate pairs of ``records`` (no labels needed).
+
+        ``labelled_pairs`` (key_a, key_b, is_match) from the helpdesk enter EM with a fixed
+        posterior; see ``weights.py``.
+        """
+        table = prepare(records)
+        blocks = BlockIndex()
+        blocks.add(table, range(len(table)))
+        candidates = blocks.all_pairs(self.settings.max_block_size)
+        rows = np.arange(len(table))
+        self.freq = _freq(table)
+        self.params = self._fit_pairs(table, rows, candidates, self.freq, labelled_pairs)
+        return self.params
+
+    def _fit_pairs(
+        self,
+        table: Prepared,
+        rows: np.ndarray,
+        candidates: tuple[np.ndarray, np.ndarray] | np.ndarray,
+        freq: dict[str, Counter[str]],
+        labelled_pairs: Iterable[tuple[str, str, bool]] = (),
+    ) -> ModelParams:
+        row_of = {k: i for i, k in enumerate(table.keys)}
+        known = [
+            (row_of[x], row_of[y], bool(m))
+            for x, y, m in labelled_pairs
+            if x in row_of and y in row_of
+        ]
+        labelled = None
+        if known:
+            labelled = level_matrix(
+                PairView(table, np.array([k[0] for k in known]), np.array([k[1] for k in known]))
+            )
+        return fit_params(
+            table,
+            rows,
+            candidates,
+            self.settings,
+            labelled=labelled,
+            labels=[k[2] for k in known],
+            freq=freq,
+        )
+
+    # -- scoring -------------------------------------------------------------------------
+    def _score(
+        self,
+        table: Prepared,
+        a: np.ndarray,
+        b: np.ndarray,
+        freq: dict[str, Counter[str]],
+        view: PairView | None = None,
+        levels: np.ndarray | None = None,
+    ) -> Scored:
+        if self.params is None:
+            raise ValueError("the matcher has no model yet: fit or link first")
+        view = view or PairView(table, a, b)
+        return score(view, self.params, freq, self.settings.tf_max_adjust, levels)
+
+    def explain(self, a: PersonRecord, b: PersonRecord) -> tuple[float, tuple[Evidence, ...]]:
+        """Posterior and per-comparison evidence for one pair.
+
+        Name frequencies are those of the records last fitted, linked or indexed (none before:
+        no term-frequency adjustment).
+        """
+        if self.params is None:
+            raise ValueError("the matcher has no model yet: fit or link first")
+        table = prepare([a, b])
+        scored = self._score(table, np.array([0]), np.array([1]), self.freq)
+        return float(scored.prob[0]), _evidence(scored, 0)
+
+    # -- full link -----------------------------------------------------------------------
+    def link(
+        self,
+        records: Sequence[PersonRecord],
+        *,
+        must_link: Iterable[KeyPair] = (),
+        cannot_link: Iterable[KeyPair] = (),
+    ) -> LinkPlan:
+        index = MatchIndex(self)
+        return index.add(records, must_link=must_link, cannot_link=cannot_link, full=True)
+
+    def index(self, records: Sequence[PersonRecord], labels: Mapping[str, str]) -> MatchIndex:
+        """An index of existing records, each with its current child label."""
+        index = MatchIndex(self)
+        index.load(records, labels)
+        return index
+
+
+class MatchIndex:
+    """Existing children, ready for new records to be matched against them."""
+
+    def __init__(self, matcher: Matcher) -> None:
+        self.matcher = matcher
+        self.table = Prepared()
+        self.blocks = BlockIndex()
+        self.labels: list[str | None] = []
+        self.rows_of_label: dict[str, list[int]] = {}
+        self.row_of_key: dict[str, int] = {}
+        self.row_of_id: dict[str, list[int]] = {}
+        self.freq: dict[str, Counter[str]] = {
+            "given": Counter(),
+            "family": Counter(),
+            "full": Counter(),
+        }
+        self._fresh = itertools.count(1)
+        matcher.freq = self.freq
+
+    # -- bookkeeping ---------------------------------------------------------------------
+    def _append(self, records: Sequence[PersonRecord]) -> range:
+        start = len(self.table)
+        self.table.extend(prepare(records))
+        rows = range(start, len(self.table))
+        self.labels.extend([None] * len(rows))
+        for row in rows:
+            self.row_of_key[self.table.keys[row]] = row
+            for ident in self.table.exact_ids[row]:
+                self.row_of_id.setdefault(ident, []).append(row)
+        self.blocks.add(self.table, rows)
+        for name, counter in _freq(self.table, rows).items():
+            self.freq[name].update(counter)
+        return rows
+
+    def _set_label(self, row: int, label: str) -> None:
+        self.labels[row] = label
+        self.rows_of_label.setdefault(label, []).append(row)
+
+    def load(self, records: Sequence[PersonRecord], labels: Mapping[str, str]) -> None:
+        for row in self._append(records):
+            key = self.table.keys[row]
+            self._set_label(row, labels.get(key) or f"new:{next(self._fresh)}")
+
+    def relabel(self, old: str, new: str) -> None:
+        rows = self.rows_of_label.pop(old, [])
+        for row in rows:
+            self.labels[row] = new
+        self.rows_of_label.setdefault(new, []).extend(rows)
+
+    def remove(self, keys: Iterable[str]) -> None:
+        """Take records out (a changed record is removed, then added again)."""
+        for key in keys:
+            row = self.row_of_key.pop(key, None)
+            if row is None:
+                continue
+            self.blocks.remove(self.table, [row])
+            label = self.labels[row]
+            if label is not None:
+                members = self.rows_of_label.get(label, [])
+                if row in members:
+                    members.remove(row)
+                if not members:
+                    self.rows_of_label.pop(label, None)
+            self.labels[row] = None
+            for ident in self.table.exact_ids[row]:
+                rows = self.row_of_id.get(ident, [])
+                if row in rows:
+                    rows.remove(row)
+            for name, col in (("given", self.table.given_key), ("family", self.table.family_key)):
+                if col[row][0]:
+                    self.freq[name][col[row][0]] -= 1
+            if self.table.given_key[row][0] and self.table.family_key[row][0]:
+                self.freq["full"][_full_name(self.table, row)] -= 1
+
+    # -- adding --------------------------------------------------------------------------
+    def add(
+        self,
+        new_records: Sequence[PersonRecord],
+        *,
+        must_link: Iterable[KeyPair] = (),
+        cannot_link: Iterable[KeyPair] = (),
+        full: bool = False,
+    ) -> LinkPlan:
+        matcher, settings = self.matcher, self.matcher.settings
+        for key in [r.key for r in new_records if r.key in self.row_of_key]:
+            self.remove([key])
+        first = len(self.table)
+        rows = self._append(new_records)
+        new = np.zeros(len(self.table), bool)
+        new[first:] = True
+        if first == 0:
+            a, b = self.blocks.all_pairs(settings.max_block_size)
+        else:
+            a, b = self.blocks.pairs_with(self.table, rows, settings.max_block_size)
+        alive = np.array(
+            [lab is not None or n for lab, n in zip(self.labels, new, strict=False)], bool
+        )
+        keep = (new[a] | new[b]) & alive[a] & alive[b]
+        a, b = a[keep], b[keep]
+        view = PairView(self.table, a, b)
+        levels = level_matrix(view)
+        big_batch = len(rows) >= max(settings.refit_on_add, settings.refit_share * first)
+        if matcher.params is None or (not full and big_batch):
+            live = np.flatnonzero(alive)
+            matcher.params = matcher._fit_pairs(self.table, live, levels, self.freq)
+        scored = matcher._score(self.table, a, b, self.freq, view, levels)
+        clusterer = self._clusterer(rows, a, b, scored, must_link, cannot_link)
+        plan = self._plan(clusterer, rows, a, b, scored)
+        return plan
+
+    def _clusterer(self, rows, a, b, scored, must_link, cannot_link) -> Clusterer:
+        settings = self.matcher.settings
+
+        def score_missing(xs: list[int], ys: list[int]) -> list[tuple[float, bool]]:
+            s = self.matcher._score(self.table, np.array(xs), np.array(ys), self.freq)
+            return list(zip(s.prob.tolist(), s.sibling.tolist(), strict=False))
+
+        cl = Clusterer(settings.compatible, score_missing)
+        cl.scores = {
+            (int(x), int(y)): (float(p), bool(s))
+            for x, y, p, s in zip(a, b, scored.prob, scored.sibling, strict=False)
+        }
+        for x, y in cannot_link:
+            if x in self.row_of_key and y in self.row_of_key:
+                i, j = self.row_of_key[x], self.row_of_key[y]
+                cl.cannot.add((min(i, j), max(i, j)))
+        for row in rows:
+            cl.add_node(row)
+        touched = {int(x) for x in np.concatenate([a, b]) if self.labels[int(x)] is not None}
+        for row in rows:
+            for ident in self.table.exact_ids[row]:
+                touched.update(r for r in self.row_of_id.get(ident, []) if self.labels[r])
+        key_rows = [(self.row_of_key.get(x), self.row_of_key.get(y)) for x, y in must_link]
+        touched.update(r for pair in key_rows for r in pair if r is not None and self.labels[r])
+        for label in {self.labels[r] for r in touched}:
+            cl.add_group(self.rows_of_label[label], label)
+        # 1. system-asserted (shared exact ids) and human links
+        for row in rows:
+            for ident in self.table.exact_ids[row]:
+                for other in self.row_of_id.get(ident, []):
+                    if other != row and other in cl.parent:
+                        cl.join_hard(row, other)
+        for i, j in key_rows:
+            if i is not None and j is not None and i in cl.parent and j in cl.parent:
+                cl.join_hard(i, j)
+        # 2. automatic links, strongest first, compatible clusters only
+        auto = np.flatnonzero((scored.prob >= settings.upper) & ~scored.sibling)
+        for k in auto[np.argsort(-scored.prob[auto], kind="stable")]:
+            cl.join_scored(int(a[k]), int(b[k]))
+        return cl
+
+    def _plan(self, cl: Clusterer, rows, a, b, scored: Scored) -> LinkPlan:
+        settings = self.matcher.settings
+        new_rows = set(rows)
+        clusters: list[list[str]] = []
+        for members in list(cl.clusters()):
+            if not new_rows.intersection(members):
+                continue
+            root = cl.find(members[0])
+            label = cl.label.get(root) or f"new:{next(self._fresh)}"
+            for row in members:
+                if self.labels[row] is None:
+                    self._set_label(row, label)
+            clusters.append([self.table.keys[r] for r in sorted(members)])
+        reviews = []
+        pick = np.flatnonzero(scored.prob >= settings.lower)
+        for k in pick[np.argsort(-scored.prob[pick], kind="stable")]:
+            x, y = int(a[k]), int(b[k])
+            if self.labels[x] == self.labels[y]:
+                continue
+            reviews.append(
+                ReviewPair(
+                    self.table.keys[x],
+                    self.table.keys[y],
+                    float(scored.prob[k]),
+                    _evidence(scored, k),
+                )
+            )
+        return LinkPlan(clusters, reviews)

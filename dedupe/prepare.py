@@ -1,0 +1,258 @@
+"""PersonRecord -> prepared features, computed once per record and stored column-wise.
+
+A ``Prepared`` table keeps plain Python lists of interned strings and numpy arrays (no pydantic,
+no per-record objects), so blocking and scoring index them with small ints.
+
+Names: every record has up to two spellings of each name, a Latin one (as typed, or the Latin
+half of a composite "<khmer> (<latin>)") and one romanised by rule from the Khmer script. Each
+is reduced to a phonetic key ("Srey Mom" and "Sreymom" give one key) and a cleaned Latin form
+(lower-case ASCII without spaces, for Jaro-Winkler on non-Khmer names such as FEBRL's).
+"""
+
+from __future__ import annotations
+
+import sys
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+import numpy as np
+
+from dedupe.dates import birth_parts
+from dedupe.khmer import has_khmer, khmer_to_latin
+from dedupe.locations import normalise_code
+from dedupe.names import clean_latin, split_composite
+from dedupe.phonetic import joined_key
+from dedupe.records import PersonRecord
+
+_SEX = {"female": 1, "f": 1, "male": 2, "m": 2}
+
+
+@lru_cache(maxsize=200_000)
+def _latin_forms(text: str) -> tuple[str, str]:
+    """(cleaned Latin without spaces, phonetic key) of a Latin name; never raises."""
+    try:
+        cleaned = "".join(ch for ch in clean_latin(text) if "a" <= ch <= "z")
+        key = joined_key(text) if cleaned else ""
+    except Exception:  # noqa: BLE001 - a malformed name must not stop a sync run
+        return "", ""
+    return sys.intern(cleaned), sys.intern(key or cleaned)
+
+
+@lru_cache(maxsize=200_000)
+def _romanised(text: str) -> str:
+    try:
+        return khmer_to_latin(text)
+    except Exception:  # noqa: BLE001
+        return ""
+
+
+def _split_name(latin_field: str | None, khmer_field: str | None) -> tuple[str, str]:
+    """(Latin text, Khmer text) of one name from its Latin and Khmer fields."""
+    latin, khmer = "", khmer_field or ""
+    text = (latin_field or "").strip()
+    if text:
+        if has_khmer(text):
+            km_part, latin_part = split_composite(text)
+            latin = latin_part if latin_part and not has_khmer(latin_part) else ""
+            khmer = khmer or (km_part if km_part and has_khmer(km_part) else text)
+        else:
+            latin = text
+    return latin, khmer
+
+
+@dataclass
+class Prepared:
+    """Column-wise features of a list of records (row i = records[i])."""
+
+    keys: list[str] = field(default_factory=list)
+    systems: list[str] = field(default_factory=list)
+    # name spellings: [0] Latin-derived, [1] Khmer-derived; '' when absent
+    given_clean: list[tuple[str, str]] = field(default_factory=list)
+    given_key: list[tuple[str, str]] = field(default_factory=list)
+    family_clean: list[tuple[str, str]] = field(default_factory=list)
+    family_key: list[tuple[str, str]] = field(default_factory=list)
+    nick_key: list[str] = field(default_factory=list)
+    location: list[str] = field(default_factory=list)
+    caregiver_keys: list[tuple[str, ...]] = field(default_factory=list)
+    exact_ids: list[tuple[str, ...]] = field(default_factory=list)
+    year: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int16))
+    month: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int8))
+    day: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int8))
+    precision: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int8))
+    sex: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int8))
+    # string vocabulary shared by the name columns: id 0 is the empty string
+    words: list[str] = field(default_factory=lambda: [""])
+    _word_id: dict[str, int] = field(default_factory=lambda: {"": 0})
+    _ids: dict[str, np.ndarray] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+    def location_levels(self) -> np.ndarray:
+        """(rows, 4) int codes of province, district, commune, village prefixes (0 unknown)."""
+        cached = self._ids.get("location")
+        if cached is not None and len(cached) == len(self.location):
+            return cached
+        out = np.zeros((len(self.location), 4), np.int64)
+        for row, code in enumerate(self.location):
+            for level, width in enumerate((2, 4, 6, 8)):
+                if len(code) >= width:
+                    out[row, level] = int(code[:width]) + 1
+        self._ids["location"] = out
+        return out
+
+    def home_known(self) -> np.ndarray:
+        """Rows with a location or a caregiver (cached)."""
+        cached = self._ids.get("home")
+        if cached is not None and len(cached) == len(self.location):
+            return cached
+        known = np.fromiter(
+            (
+                bool(loc) or bool(care)
+                for loc, care in zip(self.location, self.caregiver_keys, strict=False)
+            ),
+            bool,
+            len(self.location),
+        )
+        self._ids["home"] = known
+        return known
+
+    def name_ids(self, column: str) -> np.ndarray:
+        """(rows, 2) int array of word ids of a two-spelling name column, built once."""
+        cached = self._ids.get(column)
+        rows = getattr(self, column)
+        if cached is not None and len(cached) == len(rows):
+            return cached
+        start = 0 if cached is None else len(cached)
+        ids = np.zeros((len(rows) - start, 2), np.int64)
+        for n, pair in enumerate(rows[start:]):
+            if isinstance(pair, str):  # one-spelling column (nickname)
+                pair = (pair, "")
+            for side in (0, 1):
+                word = pair[side]
+                ids[n, side] = self._word_id.setdefault(word, len(self.words))
+                if ids[n, side] == len(self.words):
+                    self.words.append(word)
+        full = ids if cached is None else np.concatenate([cached, ids])
+        self._ids[column] = full
+        return full
+
+    def extend(self, other: Prepared) -> None:
+        for name in _LIST_COLUMNS:
+            getattr(self, name).extend(getattr(other, name))
+        for name in _ARRAY_COLUMNS:
+            setattr(self, name, np.concatenate([getattr(self, name), getattr(other, name)]))
+
+    def take(self, rows: Sequence[int]) -> Prepared:  # noqa: D102 - used by tests
+        out = Prepared()
+        for name in _LIST_COLUMNS:
+            column = getattr(self, name)
+            setattr(out, name, [column[i] for i in rows])
+        index = np.asarray(rows, dtype=np.int64)
+        for name in _ARRAY_COLUMNS:
+            setattr(out, name, getattr(self, name)[index])
+        return out
+
+
+_LIST_COLUMNS = (
+    "keys",
+    "systems",
+    "given_clean",
+    "given_key",
+    "family_clean",
+    "family_key",
+    "nick_key",
+    "location",
+    "caregiver_keys",
+    "exact_ids",
+)
+_ARRAY_COLUMNS = ("year", "month", "day", "precision", "sex")
+
+
+def _name_forms(latin: str, khmer: str) -> tuple[tuple[str, str], tuple[str, str]]:
+    clean_l, key_l = _latin_forms(latin) if latin else ("", "")
+    romanised = _romanised(khmer) if khmer else ""
+    clean_k, key_k = _latin_forms(romanised) if romanised else ("", "")
+    if not key_l:  # Khmer only: its romanisation is the primary spelling
+        clean_l, key_l, clean_k, key_k = clean_k, key_k, "", ""
+    return (clean_l, clean_k), (key_l, key_k)
+
+
+def _khmer_order(full_km: str | None) -> tuple[str, str]:
+    """(given, family) Khmer text from a full Khmer name (written family name first)."""
+    words = (full_km or "").split()
+    if len(words) < 2:
+        return (words[0] if words else ""), ""
+    return " ".join(words[1:]), words[0]
+
+
+def prepare_one(record: PersonRecord, out: Prepared) -> None:
+    """Append one record's features to ``out``; tolerant of any field content."""
+    full_given, full_family = _khmer_order(
+        record.full_km if isinstance(record.full_km, str) else None
+    )
+    given_latin, given_khmer = _split_name(
+        _text(record.given), _text(record.given_km) or full_given
+    )
+    family_latin, family_khmer = _split_name(
+        _text(record.family), _text(record.family_km) or full_family
+    )
+    given_clean, given_key = _name_forms(given_latin, given_khmer)
+    family_clean, family_key = _name_forms(family_latin, family_khmer)
+    out.keys.append(record.key)
+    out.systems.append(sys.intern(str(record.system)))
+    out.given_clean.append(given_clean)
+    out.given_key.append(given_key)
+    out.family_clean.append(family_clean)
+    out.family_key.append(family_key)
+    nick = _text(record.nickname)
+    nick_latin = _romanised(nick) if nick and has_khmer(nick) else nick
+    out.nick_key.append(_latin_forms(nick_latin)[1] if nick_latin else "")
+    out.location.append(sys.intern(normalise_code(record.location_code)))
+    out.caregiver_keys.append(_caregiver_keys(record.caregivers, set(family_key)))
+    out.exact_ids.append(tuple(str(x) for x in (record.exact_ids or ()) if x))
+
+
+def _text(value: object) -> str:
+    return value.strip() if isinstance(value, str) else ""
+
+
+def _caregiver_keys(caregivers: object, child_family: set[str]) -> tuple[str, ...]:
+    """Phonetic keys of caregivers' names, without the tokens shared with the child's family
+    name (a mother "Kong Sokhom" of a child "Kong ..." is keyed "sokom"), order-free."""
+    keys = []
+    for name in caregivers if isinstance(caregivers, tuple | list) else ():
+        text = _text(name)
+        if text and has_khmer(text):
+            text = _romanised(text)
+        tokens = [_latin_forms(word)[1] for word in text.split()]
+        tokens = [k for k in tokens if k]
+        own = [k for k in tokens if k not in child_family] or tokens
+        if own:
+            keys.append(sys.intern("".join(sorted(own))))
+    return tuple(keys)
+
+
+def prepare(records: Sequence[PersonRecord]) -> Prepared:
+    out = Prepared()
+    dates = np.zeros((len(records), 4), dtype=np.int16)
+    sexes = np.zeros(len(records), dtype=np.int8)
+    for row, record in enumerate(records):
+        prepare_one(record, out)
+        dates[row] = birth_parts(record.birth_date, record.birth_precision)
+        sexes[row] = _SEX.get(str(record.sex or "").lower(), 0)
+    out.year = dates[:, 0].copy()
+    out.month = dates[:, 1].astype(np.int8)
+    out.day = dates[:, 2].astype(np.int8)
+    out.precision = dates[:, 3].astype(np.int8)
+    out.sex = sexes
+    return out
+
+
+def key_frequencies(table: Prepared) -> tuple[Counter[str], Counter[str]]:
+    """How often each given / family phonetic key occurs (term-frequency tables)."""
+    given = Counter(k[0] for k in table.given_key if k[0])
+    family = Counter(k[0] for k in table.family_key if k[0])
+    return given, family

@@ -1,0 +1,48 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from bridge.referrals.tables import OutboxRow
+from bridge.sandbox import start_sandbox
+from bridge.store.db import open_store
+from cli import app
+from tests.referrals import helpers as h
+
+
+def test_list_show_retry_replay(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'bridge.db'}"
+    config = tmp_path / "bridge.toml"
+    config.write_text(f'[database]\nurl = "{db}"\n', encoding="utf-8")
+    sb = start_sandbox()
+    try:
+        h.add_primero_referral(sb, 1)
+        h.add_primero_referral(sb, 2, consent=False)
+        store = open_store(db)
+        h.run_until_done(store, h.adapters(sb), h.routing(), h.mappings())
+    finally:
+        sb.stop()
+    with store.session() as session:
+        sent = session.query(OutboxRow).filter_by(state="delivered", kind="referral").one()
+        sent.state, sent.last_error = "dead", "OSCaR HTTP 422: services: is not included"
+        sent_id = sent.id
+    runner = CliRunner()
+    base = ["--config", str(config), "referrals"]
+    listed = runner.invoke(app, [*base, "list", "--state", "held"])
+    assert listed.exit_code == 0 and "no consent" in listed.stdout
+    assert runner.invoke(app, [*base, "list", "--state", "nope"]).exit_code == 2
+    masked = json.loads(runner.invoke(app, [*base, "show", str(sent_id)]).stdout)
+    assert masked["sent"]["organization"]["given_name"] == "***"
+    assert masked["sent"]["organization"]["organization_name"] == "cif"
+    revealed = json.loads(runner.invoke(app, [*base, "show", str(sent_id), "--reveal"]).stdout)
+    assert revealed["sent"]["organization"]["given_name"].startswith("Dara")
+    assert runner.invoke(app, [*base, "show", "999"]).exit_code == 2
+    replay = runner.invoke(app, [*base, "replay", "--dead"])
+    assert replay.exit_code == 0 and "1 dead letter" in replay.stdout
+    with store.session() as session:
+        # a 422 was never processed: the row is simply due again
+        assert session.get(OutboxRow, sent_id).state == "pending"
+    retry = runner.invoke(app, [*base, "retry", str(sent_id)])
+    assert retry.exit_code == 0
