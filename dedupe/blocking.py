@@ -96,7 +96,7 @@ class BlockIndex:
             k = len(members)
             if 2 <= k <= max_block:
                 arr = np.asarray(members, np.int64)
-                i, j = np.triu_indices(k, 1)
+                i, j = _triu(k)
                 chunks.append((arr[i], arr[j]))
         return _unique(chunks)
 
@@ -115,9 +115,20 @@ class BlockIndex:
                 k = len(members)
                 if 2 <= k <= max_block:
                     arr = np.asarray(members, np.int64)
-                    i, j = np.triu_indices(k, 1)
+                    i, j = _triu(k)
                     chunks.append((arr[i], arr[j]))
         return _unique(chunks)
+
+
+_TRIU: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+
+
+def _triu(k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Index pairs (i < j) of a block of k rows, cached (blocks are small)."""
+    found = _TRIU.get(k)
+    if found is None:
+        found = _TRIU[k] = np.triu_indices(k, 1)
+    return found
 
 
 def _unique(chunks: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
@@ -163,6 +174,6 @@ def rule_pairs(
         k = len(members)
         if 2 <= k <= max_block:
             arr = np.asarray(members, np.int64)
-            i, j = np.triu_indices(k, 1)
+            i, j = _triu(k)
             chunks.append((arr[i], arr[j]))
     return _unique(chunks)

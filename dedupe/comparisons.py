@@ -16,7 +16,6 @@ from rapidfuzz.distance import JaroWinkler
 from rapidfuzz.process import cpdist
 
 from dedupe.dates import EXACT, YEAR, one_digit_off, swapped_day_month
-from dedupe.phonetic import consonant_skeleton
 from dedupe.prepare import Prepared
 
 # Names this close (best Jaro-Winkler over the spellings) are "the same name, typed differently".
@@ -131,23 +130,14 @@ class PairView:
 
     def _same_skeleton(self, left: str, right: str) -> np.ndarray:
         """Same consonants in some spelling of both names (Yeum / Yim), vowels being unstable."""
-        words = self.t.words
         ids_a = self.t.name_ids(f"{left}_key")[self.a]
         ids_b = self.t.name_ids(f"{right}_key")[self.b]
+        skeleton = self.t.skeleton_ids()
+        sa, sb = skeleton[ids_a], skeleton[ids_b]
         out = np.zeros(len(self.a), bool)
         for x in (0, 1):
             for y in (0, 1):
-                code = ids_a[:, x] * len(words) + ids_b[:, y]
-                distinct, inverse = np.unique(code, return_inverse=True)
-                same = np.fromiter(
-                    (
-                        _skeleton_match(words[c // len(words)], words[c % len(words)])
-                        for c in distinct
-                    ),
-                    bool,
-                    len(distinct),
-                )
-                out |= same[inverse.reshape(-1)]
+                out |= (sa[:, x] > 0) & (sa[:, x] == sb[:, y])
         return out
 
     @cached_property
@@ -204,13 +194,6 @@ class PairView:
             t.day[b].astype(np.int32),
             t.precision[b],
         )
-
-
-def _skeleton_match(x: str, y: str) -> bool:
-    if not x or not y:
-        return False
-    sx, sy = consonant_skeleton(x), consonant_skeleton(y)
-    return len(sx) >= 2 and sx == sy
 
 
 def _contains(x: str, y: str) -> bool:

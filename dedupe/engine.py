@@ -296,9 +296,11 @@ class MatchIndex:
             return list(zip(s.prob.tolist(), s.sibling.tolist(), strict=False))
 
         cl = Clusterer(settings.compatible, score_missing)
+        # only pairs that could pass a compatibility check are kept; any other cross pair is
+        # scored again on demand (clusters are small)
+        keep = np.flatnonzero((scored.prob >= settings.compatible) | scored.sibling)
         cl.scores = {
-            (int(x), int(y)): (float(p), bool(s))
-            for x, y, p, s in zip(a, b, scored.prob, scored.sibling, strict=False)
+            (int(a[k]), int(b[k])): (float(scored.prob[k]), bool(scored.sibling[k])) for k in keep
         }
         for x, y in cannot_link:
             if x in self.row_of_key and y in self.row_of_key:

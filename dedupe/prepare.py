@@ -23,7 +23,7 @@ from dedupe.dates import birth_parts
 from dedupe.khmer import has_khmer, khmer_to_latin
 from dedupe.locations import normalise_code
 from dedupe.names import clean_latin, split_composite
-from dedupe.phonetic import joined_key
+from dedupe.phonetic import consonant_skeleton, joined_key
 from dedupe.records import PersonRecord
 
 _SEX = {"female": 1, "f": 1, "male": 2, "m": 2}
@@ -86,6 +86,7 @@ class Prepared:
     words: list[str] = field(default_factory=lambda: [""])
     _word_id: dict[str, int] = field(default_factory=lambda: {"": 0})
     _ids: dict[str, np.ndarray] = field(default_factory=dict)
+    _skeleton_id: dict[str, int] = field(default_factory=lambda: {"": 0})
 
     def __len__(self) -> int:
         return len(self.keys)
@@ -102,6 +103,22 @@ class Prepared:
                     out[row, level] = int(code[:width]) + 1
         self._ids["location"] = out
         return out
+
+    def skeleton_ids(self) -> np.ndarray:
+        """Per word id: an id of its consonant skeleton (0 when shorter than 2 letters)."""
+        cached = self._ids.get("skeleton")
+        start = 0 if cached is None else len(cached)
+        if start == len(self.words):
+            return cached  # type: ignore[return-value]
+        seen = self._skeleton_id
+        fresh = np.zeros(len(self.words) - start, np.int64)
+        for n, word in enumerate(self.words[start:]):
+            skeleton = consonant_skeleton(word) if word else ""
+            if len(skeleton) >= 2:
+                fresh[n] = seen.setdefault(skeleton, len(seen))
+        full = fresh if cached is None else np.concatenate([cached, fresh])
+        self._ids["skeleton"] = full
+        return full
 
     def home_known(self) -> np.ndarray:
         """Rows with a location or a caregiver (cached)."""

@@ -190,10 +190,19 @@ def _initial(level_count: int) -> np.ndarray:
 
 
 def _histogram(levels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct level patterns and their counts (rows packed into one int: fast at scale)."""
     if len(levels) == 0:
-        return np.zeros((0, len(COMPARISONS)), np.int8), np.zeros(0)
-    patterns, counts = np.unique(levels, axis=0, return_counts=True)
-    return patterns.astype(np.int64), counts.astype(np.float64)
+        return np.zeros((0, levels.shape[1] if levels.ndim == 2 else 0), np.int64), np.zeros(0)
+    rows = levels.astype(np.int64)
+    code = np.zeros(len(rows), np.int64)
+    for c in range(rows.shape[1]):
+        code = code * 16 + rows[:, c]
+    distinct, counts = np.unique(code, return_counts=True)
+    patterns = np.zeros((len(distinct), rows.shape[1]), np.int64)
+    for c in range(rows.shape[1] - 1, -1, -1):
+        patterns[:, c] = distinct % 16
+        distinct = distinct // 16
+    return patterns, counts.astype(np.float64)
 
 
 def tf_adjustment(

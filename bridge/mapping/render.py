@@ -46,9 +46,11 @@ def _record_lines(record: RecordCheck) -> list[str]:
 
 
 def render_table(report: CheckReport, *, limit: int | None = None) -> str:
-    """Records with errors first, then with warnings, then clean ones; ``limit`` caps them."""
+    """Records with errors first, then with warnings (all of them: a maintainer must see every
+    problem), then up to ``limit`` clean ones."""
     ordered = sorted(report.records, key=lambda r: (not r.errors, not r.warnings, r.index))
-    shown = ordered if limit is None else ordered[:limit]
+    problems = sum(1 for r in ordered if r.errors or r.warnings)
+    shown = ordered if limit is None else ordered[: problems + limit]
     lines = [
         f"Mapping check: {report.kind}: {report.total} records, {report.quarantined} would be "
         f"quarantined, {report.with_warnings} with warnings",
@@ -57,7 +59,7 @@ def render_table(report: CheckReport, *, limit: int | None = None) -> str:
     for record in shown:
         lines.extend(_record_lines(record))
     if len(shown) < len(ordered):
-        lines.append(f"... {len(ordered) - len(shown)} more records (raise --limit to see them)")
+        lines.append(f"... {len(ordered) - len(shown)} more records (raise --show to see them)")
     coverage = report.coverage
     lines += ["", "Coverage", "  Source fields present but not mapped:"]
     lines += [f"    {f.count:>7}  {f.field}" for f in coverage.unmapped] or ["    (none)"]

@@ -1,0 +1,73 @@
+"""A maintainer's loop: edit a vocabulary, check the effect, re-map the stored records.
+
+No source is configured at all, so nothing can be contacted: remap works from the stored
+payloads alone."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from sqlalchemy import select
+
+from bridge.mapping import default_mappings_dir
+from bridge.store.db import open_store
+from bridge.store.schema import SourceRecordRow
+
+
+def bridge(*args: str, cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "cli", *args], capture_output=True, text=True, cwd=cwd, env=env,
+        timeout=300,
+    )
+
+
+def test_vocabulary_edit_check_then_remap(tmp_path: Path, dev_corpus: Path) -> None:
+    clients = json.loads((dev_corpus / "oscar_clients.json").read_text())[:40]
+    typo_ids = []
+    for client in clients[:3]:
+        client["status"] = "Accetped"
+        typo_ids.append(client["global_id"])
+    dump = tmp_path / "clients.json"
+    dump.write_text(json.dumps({"data": clients}))
+    mappings = tmp_path / "mappings"
+    shutil.copytree(default_mappings_dir(), mappings, ignore=shutil.ignore_patterns("*.py*"))
+    config = tmp_path / "bridge.toml"
+    config.write_text(
+        f'[database]\nurl = "sqlite:///{tmp_path / "b.db"}"\n\n'
+        f'[bridge]\nmappings_dir = "{mappings}"\n'
+    )
+    env = {k: v for k, v in os.environ.items() if k != "BRIDGE_DATABASE_URL"}
+    env["BRIDGE_CONFIG"] = str(config)
+
+    assert bridge("import", "oscar", str(dump), "--quiet", cwd=tmp_path, env=env).returncode == 0
+    check = bridge("mapping", "check", "oscar", "--sample", str(dump), "--format", "json",
+                   cwd=tmp_path, env=env)
+    misses = json.loads(check.stdout)["coverage"]["vocabulary_misses"]
+    assert [(m["value"], m["count"]) for m in misses] == [("Accetped", 3)]
+
+    # the maintainer adds the misspelling after the value the bridge sends
+    vocab = mappings / "vocab" / "statuses.toml"
+    text = vocab.read_text()
+    fixed = text.replace('canonical = "accepted"\nprimero = []\noscar = ["Accepted"]',
+                         'canonical = "accepted"\nprimero = []\noscar = ["Accepted", "Accetped"]')
+    assert fixed != text
+    vocab.write_text(fixed)
+    check = bridge("mapping", "check", "oscar", "--sample", str(dump), "--format", "json",
+                   cwd=tmp_path, env=env)
+    assert json.loads(check.stdout)["coverage"]["vocabulary_misses"] == []
+
+    remap = bridge("remap", "oscar", cwd=tmp_path, env=env)
+    assert remap.returncode == 0, remap.stderr
+    assert "3 changed" in remap.stdout
+    store = open_store(f"sqlite:///{tmp_path / 'b.db'}")
+    with store.session() as session:
+        rows = session.scalars(
+            select(SourceRecordRow).where(SourceRecordRow.record_id.in_(typo_ids))
+        ).all()
+        assert {r.canonical["status"] for r in rows} == {"accepted"}
+    store.close()
