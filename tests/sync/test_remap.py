@@ -21,7 +21,11 @@ from bridge.store.schema import SourceRecordRow
 
 def bridge(*args: str, cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "cli", *args], capture_output=True, text=True, cwd=cwd, env=env,
+        [sys.executable, "-m", "cli", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env=env,
         timeout=300,
     )
 
@@ -45,20 +49,40 @@ def test_vocabulary_edit_check_then_remap(tmp_path: Path, dev_corpus: Path) -> N
     env["BRIDGE_CONFIG"] = str(config)
 
     assert bridge("import", "oscar", str(dump), "--quiet", cwd=tmp_path, env=env).returncode == 0
-    check = bridge("mapping", "check", "oscar", "--sample", str(dump), "--format", "json",
-                   cwd=tmp_path, env=env)
+    check = bridge(
+        "mapping",
+        "check",
+        "oscar",
+        "--sample",
+        str(dump),
+        "--format",
+        "json",
+        cwd=tmp_path,
+        env=env,
+    )
     misses = json.loads(check.stdout)["coverage"]["vocabulary_misses"]
     assert [(m["value"], m["count"]) for m in misses] == [("Accetped", 3)]
 
     # the maintainer adds the misspelling after the value the bridge sends
     vocab = mappings / "vocab" / "statuses.toml"
     text = vocab.read_text()
-    fixed = text.replace('canonical = "accepted"\nprimero = []\noscar = ["Accepted"]',
-                         'canonical = "accepted"\nprimero = []\noscar = ["Accepted", "Accetped"]')
+    fixed = text.replace(
+        'canonical = "accepted"\nprimero = []\noscar = ["Accepted"]',
+        'canonical = "accepted"\nprimero = []\noscar = ["Accepted", "Accetped"]',
+    )
     assert fixed != text
     vocab.write_text(fixed)
-    check = bridge("mapping", "check", "oscar", "--sample", str(dump), "--format", "json",
-                   cwd=tmp_path, env=env)
+    check = bridge(
+        "mapping",
+        "check",
+        "oscar",
+        "--sample",
+        str(dump),
+        "--format",
+        "json",
+        cwd=tmp_path,
+        env=env,
+    )
     assert json.loads(check.stdout)["coverage"]["vocabulary_misses"] == []
 
     remap = bridge("remap", "oscar", cwd=tmp_path, env=env)
