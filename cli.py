@@ -686,19 +686,33 @@ def referrals_list(
 def referrals_show(
     row_id: Annotated[int, typer.Argument(help="Outbox row id (from `bridge referrals list`).")],
     reveal: Annotated[
-        bool, typer.Option("--reveal", help="Show personal fields instead of ***.")
+        bool, typer.Option("--reveal", help="Show personal fields instead of *** (audited).")
     ] = False,
+    by: Annotated[
+        str | None, typer.Option("--by", help="Who you are; required with --reveal (audited).")
+    ] = None,
 ) -> None:
     """What was (or will be) sent for one row; personal fields masked unless --reveal."""
+    from bridge.helpdesk.audit import record_audit
     from bridge.referrals.consent import mask
     from bridge.referrals.tables import OutboxRow
 
+    if reveal and not (by and by.strip()):
+        raise fail("--reveal shows personal data: say who you are with --by NAME", 2)
     store = get_store()
     with store.session() as session:
         row = session.get(OutboxRow, row_id)
         if row is None:
             raise fail(f"no outbox row {row_id}", 2)
         payload = row.payload if reveal else mask(row.payload)
+        if reveal:
+            record_audit(
+                session,
+                actor=by or "",
+                action="view_referral",
+                child_id=None,
+                details={"outbox_row": row.id, "source_key": row.source_key},
+            )
         shown = {
             "id": row.id,
             "kind": row.kind,

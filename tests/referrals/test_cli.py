@@ -8,6 +8,7 @@ from typer.testing import CliRunner
 from bridge.referrals.tables import OutboxRow
 from bridge.sandbox import start_sandbox
 from bridge.store.db import open_store
+from bridge.store.schema import AuditRow
 from cli import app
 from tests.referrals import helpers as h
 
@@ -36,8 +37,14 @@ def test_list_show_retry_replay(tmp_path: Path) -> None:
     masked = json.loads(runner.invoke(app, [*base, "show", str(sent_id)]).stdout)
     assert masked["sent"]["organization"]["given_name"] == "***"
     assert masked["sent"]["organization"]["organization_name"] == "cif"
-    revealed = json.loads(runner.invoke(app, [*base, "show", str(sent_id), "--reveal"]).stdout)
+    # revealing personal data needs a name and leaves an audit row
+    assert runner.invoke(app, [*base, "show", str(sent_id), "--reveal"]).exit_code == 2
+    shown = runner.invoke(app, [*base, "show", str(sent_id), "--reveal", "--by", "helpdesk-1"])
+    revealed = json.loads(shown.stdout)
     assert revealed["sent"]["organization"]["given_name"].startswith("Dara")
+    with store.session() as session:
+        audit = session.query(AuditRow).filter_by(action="view_referral").one()
+        assert audit.actor == "helpdesk-1" and audit.details["outbox_row"] == sent_id
     assert runner.invoke(app, [*base, "show", "999"]).exit_code == 2
     replay = runner.invoke(app, [*base, "replay", "--dead"])
     assert replay.exit_code == 0 and "1 dead letter" in replay.stdout
