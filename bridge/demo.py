@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from bridge.config import Config, MatchingConfig, SourceConfig
 from bridge.reports import Status, status
@@ -28,6 +29,38 @@ class DemoResult:
     served: dict[str, int]
 
 
+def sandbox_config(
+    sandbox: Any, database_url: str, *, page_size: int = 1000, max_attempts: int = 5
+) -> Config:
+    """A configuration for a running sandbox; its passwords go into environment variables,
+    as a real deployment's would."""
+    os.environ[PRIMERO_ENV] = sandbox.primero_password
+    os.environ[OSCAR_ENV] = sandbox.oscar_password
+    return Config(
+        database_url=database_url,
+        sources=[
+            SourceConfig(
+                name="primero",
+                kind="primero",
+                base_url=sandbox.primero_url,
+                username=sandbox.primero_user,
+                password_env=PRIMERO_ENV,
+                page_size=page_size,
+                max_attempts=max_attempts,
+            ),
+            SourceConfig(
+                name="oscar",
+                kind="oscar",
+                base_url=sandbox.oscar_url,
+                email=sandbox.oscar_email,
+                password_env=OSCAR_ENV,
+                max_attempts=max_attempts,
+            ),
+        ],
+        matching=MatchingConfig(),
+    )
+
+
 def run_demo(
     *, children: int, seed: int, database: Path, progress: Progress | None = None
 ) -> DemoResult:
@@ -36,28 +69,7 @@ def run_demo(
     for suffix in ("", "-wal", "-shm", "-journal"):
         Path(f"{database}{suffix}").unlink(missing_ok=True)
     with start_sandbox(children=children, seed=seed) as sandbox:
-        os.environ[PRIMERO_ENV] = sandbox.primero_password
-        os.environ[OSCAR_ENV] = sandbox.oscar_password
-        config = Config(
-            database_url=f"sqlite:///{database}",
-            sources=[
-                SourceConfig(
-                    name="primero",
-                    kind="primero",
-                    base_url=sandbox.primero_url,
-                    username=sandbox.primero_user,
-                    password_env=PRIMERO_ENV,
-                ),
-                SourceConfig(
-                    name="oscar",
-                    kind="oscar",
-                    base_url=sandbox.oscar_url,
-                    email=sandbox.oscar_email,
-                    password_env=OSCAR_ENV,
-                ),
-            ],
-            matching=MatchingConfig(),
-        )
+        config = sandbox_config(sandbox, f"sqlite:///{database}")
         served = {"primero": len(sandbox.primero.cases), "oscar": len(sandbox.oscar.clients)}
         store = open_store(config.database_url)
         report = run_sync(config, store, progress=progress)

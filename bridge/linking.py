@@ -32,7 +32,7 @@ from bridge.store.schema import (
     ReviewItemRow,
     SourceRecordRow,
 )
-from dedupe.engine import Matcher, MatchIndex, ModelParams
+from dedupe.engine import Matcher, MatchIndex, ModelParams, ReviewPair
 from dedupe.records import PersonRecord
 from dedupe.settings import MatchSettings
 
@@ -45,6 +45,15 @@ def _label_of(index: MatchIndex, key: str) -> str | None:
         return label_of(key)
     row = index.row_of_key.get(key)
     return index.labels[row] if row is not None else None
+
+
+def _stored_params(data: dict) -> ModelParams | None:
+    """Stored weights, or None when an engine upgrade changed their shape (then refit)."""
+    try:
+        return ModelParams.from_dict(data)
+    except (ValueError, KeyError, TypeError):
+        log.info("stored matching weights are of an older engine: estimating them again")
+        return None
 
 
 def record_key(system: str, record_id: str) -> str:
@@ -146,10 +155,9 @@ class Linker:
         latest = session.scalars(
             select(ModelParamsRow).order_by(ModelParamsRow.id.desc()).limit(1)
         ).first()
-        if latest is not None:
-            self._matcher = Matcher(
-                matcher_settings(self.config), params=ModelParams.from_dict(latest.params)
-            )
+        params = _stored_params(latest.params) if latest is not None else None
+        if params is not None and latest is not None:
+            self._matcher = Matcher(matcher_settings(self.config), params=params)
             self._fitted_on = latest.record_count
         self._loaded = True
 
@@ -292,29 +300,13 @@ class Linker:
             self.labels.pop(key, None)
 
     def _store_reviews(self, session: Session, reviews: Sequence) -> int:
-        stored = 0
-        decided = {
-            tuple(sorted((r.key_a, r.key_b)))
-            for r in session.scalars(select(MatchConstraintRow).where(MatchConstraintRow.active))
-        }
-        for review in reviews:
-            a, b = sorted((review.key_a, review.key_b))
-            if (a, b) in decided or self.labels.get(a) == self.labels.get(b):
-                continue
-            evidence = [
-                {"comparison": e.comparison, "level": e.level, "weight": round(e.weight, 3)}
-                for e in review.evidence
-            ]
-            existing = session.scalars(
-                select(ReviewItemRow).where(ReviewItemRow.key_a == a, ReviewItemRow.key_b == b)
-            ).first()
-            if existing is None:
-                session.add(ReviewItemRow(key_a=a, key_b=b, score=review.score, evidence=evidence))
-                stored += 1
-            elif existing.state == "open":
-                existing.score = review.score
-                existing.evidence = evidence
-        return stored
+        decided = decided_pairs(session)
+        return sum(
+            upsert_review(session, review)
+            for review in reviews
+            if tuple(sorted((review.key_a, review.key_b))) not in decided
+            and self.labels.get(review.key_a) != self.labels.get(review.key_b)
+        )
 
     def forget_records(self, session: Session, keys: list[str]) -> None:
         """Drop records from the index and their links (used when a record is quarantined)."""
@@ -324,3 +316,31 @@ class Linker:
 
 def clear_links(session: Session) -> None:
     session.execute(delete(LinkRow))
+
+
+def decided_pairs(session: Session) -> set[tuple[str, str]]:
+    """Record pairs a person has decided about: never queued for review again."""
+    return {
+        (min(r.key_a, r.key_b), max(r.key_a, r.key_b))
+        for r in session.scalars(select(MatchConstraintRow).where(MatchConstraintRow.active))
+    }
+
+
+def upsert_review(session: Session, review: ReviewPair, *, reopen_stale: bool = False) -> bool:
+    """Queue a possible duplicate, or refresh its score; True when it is newly open."""
+    a, b = sorted((review.key_a, review.key_b))
+    evidence = [
+        {"comparison": e.comparison, "level": e.level, "weight": round(e.weight, 3)}
+        for e in review.evidence
+    ]
+    row = session.scalars(
+        select(ReviewItemRow).where(ReviewItemRow.key_a == a, ReviewItemRow.key_b == b)
+    ).first()
+    if row is None:
+        session.add(ReviewItemRow(key_a=a, key_b=b, score=review.score, evidence=evidence))
+        return True
+    if row.state == "open" or (reopen_stale and row.state == "stale"):
+        newly_open = row.state != "open"
+        row.state, row.score, row.evidence = "open", review.score, evidence
+        return newly_open
+    return False

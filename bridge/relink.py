@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from bridge.children import new_child
 from bridge.config import MatchingConfig
-from bridge.linking import Linker, matcher_settings, to_person
+from bridge.linking import Linker, decided_pairs, matcher_settings, to_person, upsert_review
 from bridge.model import Child
 from bridge.runlock import run_lock
 from bridge.store.db import Store
@@ -131,23 +131,10 @@ def _replace_reviews(session: Session, reviews: list, assigned: dict[str, str]) 
     session.execute(
         update(ReviewItemRow).where(ReviewItemRow.state == "open").values(state="stale")
     )
-    count = 0
-    for review in reviews:
-        a, b = sorted((review.key_a, review.key_b))
-        if assigned.get(a) == assigned.get(b):
-            continue
-        evidence = [
-            {"comparison": e.comparison, "level": e.level, "weight": round(e.weight, 3)}
-            for e in review.evidence
-        ]
-        row = session.scalars(
-            select(ReviewItemRow).where(ReviewItemRow.key_a == a, ReviewItemRow.key_b == b)
-        ).first()
-        if row is None:
-            session.add(ReviewItemRow(key_a=a, key_b=b, score=review.score, evidence=evidence))
-        elif row.state == "stale":
-            row.state, row.score, row.evidence = "open", review.score, evidence
-        else:
-            continue
-        count += 1
-    return count
+    decided = decided_pairs(session)
+    return sum(
+        upsert_review(session, review, reopen_stale=True)
+        for review in reviews
+        if tuple(sorted((review.key_a, review.key_b))) not in decided
+        and assigned.get(review.key_a) != assigned.get(review.key_b)
+    )

@@ -7,39 +7,14 @@ from typing import Any
 
 from sqlalchemy import select
 
-from bridge.config import Config, SourceConfig
+from bridge.config import Config
+from bridge.demo import sandbox_config as demo_sandbox_config
 from bridge.store.db import Store
 from bridge.store.schema import ChildRow, LinkRow, SourceRecordRow, SyncCursorRow
 
-PRIMERO_ENV = "BRIDGE_TEST_PRIMERO_PASSWORD"
-OSCAR_ENV = "BRIDGE_TEST_OSCAR_PASSWORD"
-
 
 def sandbox_config(sandbox: Any, db_url: str, *, page_size: int = 1000) -> Config:
-    os.environ[PRIMERO_ENV] = sandbox.primero_password
-    os.environ[OSCAR_ENV] = sandbox.oscar_password
-    return Config(
-        database_url=db_url,
-        sources=[
-            SourceConfig(
-                name="primero",
-                kind="primero",
-                base_url=sandbox.primero_url,
-                username=sandbox.primero_user,
-                password_env=PRIMERO_ENV,
-                page_size=page_size,
-                max_attempts=3,
-            ),
-            SourceConfig(
-                name="oscar",
-                kind="oscar",
-                base_url=sandbox.oscar_url,
-                email=sandbox.oscar_email,
-                password_env=OSCAR_ENV,
-                max_attempts=3,
-            ),
-        ],
-    )
+    return demo_sandbox_config(sandbox, db_url, page_size=page_size, max_attempts=3)
 
 
 def write_config(config: Config, path: os.PathLike[str]) -> None:
