@@ -436,9 +436,23 @@ def _helpdesk_decide(action: Any, by: str | None, reason: str | None) -> None:
     except LockHeld as exc:
         raise fail(str(exc), EXIT_LOCKED) from None
     typer.echo(result.message)
-    outcome = write_back(store, state.config.sources, result.children, result.involved)
-    if outcome.queued:
-        typer.echo(f"links: {outcome.queued} write(s) queued in the outbox")
+    outcome = write_back(
+        store, state.config.sources, result.children, result.involved, config=state.config
+    )
+    if outcome.queued and outcome.delivery is not None:
+        typer.echo(
+            f"links: {outcome.delivery.delivered} of {outcome.queued} write(s) delivered"
+            " through the outbox"
+        )
+        if outcome.delivery.delivered < outcome.queued:
+            for problem in outcome.delivery.errors[:5]:
+                err(f"  {problem}")
+            err(
+                "  the rest stay in the outbox and are retried by the next `bridge sync` "
+                "(see `bridge referrals list`)"
+            )
+    elif outcome.queued:
+        typer.echo(f"links: {outcome.queued} write(s) queued in the outbox ({outcome.note})")
     elif outcome.report is not None:
         typer.echo(f"links: {len(outcome.report.delivered)} write(s) delivered")
         for write, problem in outcome.report.failed + outcome.report.skipped:

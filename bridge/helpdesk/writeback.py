@@ -179,17 +179,24 @@ def enqueue_link_writes(session: Session, writes: list[LinkWrite]) -> int:
 class WriteBackOutcome:
     planned: list[LinkWrite] = field(default_factory=list)
     queued: int = 0  # handed to the referral outbox (it retries)
-    report: DeliveryReport | None = None  # delivered now
+    report: DeliveryReport | None = None  # delivered now, without the outbox
+    delivery: Any = None  # bridge.referrals.delivery.DeliveryCounts: the outbox's run
     problem: str | None = None  # why nothing could be sent (a system unreachable, ...)
     note: str | None = None  # why nothing was meant to be sent (no source configured)
 
     @property
     def needs_attention(self) -> bool:
-        return bool(self.problem) or (self.report is not None and not self.report.ok)
+        undelivered = self.delivery is not None and self.delivery.delivered < self.queued
+        return bool(self.problem) or undelivered or (self.report is not None and not self.report.ok)
 
 
 def write_back(
-    store: Any, sources: list[Any], children: list[str], involved: Collection[str] = ()
+    store: Any,
+    sources: list[Any],
+    children: list[str],
+    involved: Collection[str] = (),
+    *,
+    config: Any = None,
 ) -> WriteBackOutcome:
     """Plan the link writes for ``children``; queue them in the outbox if there is one, else
     send them now through the configured Primero and OSCaR sources."""
@@ -201,7 +208,19 @@ def write_back(
             outcome.planned.extend(plan_link_writes(session, child_id, involved))
         if outcome.planned and outbox_enqueue() is not None:
             outcome.queued = enqueue_link_writes(session, outcome.planned)
-    if not outcome.planned or outcome.queued:
+    if outcome.queued:
+        # through the outbox: sent now when the systems are configured; a failure stays
+        # there and is retried by the next syncs, then dead-lettered like any delivery
+        if config is not None and any(
+            s.kind in ("primero", "oscar") and s.enabled for s in config.sources
+        ):
+            from bridge.referrals.service import deliver_now
+
+            outcome.delivery = deliver_now(config, store)
+        else:
+            outcome.note = "queued in the outbox; the next `bridge sync` delivers them"
+        return outcome
+    if not outcome.planned:
         return outcome
     chosen = {
         kind: next((s for s in sources if s.kind == kind and s.enabled), None)

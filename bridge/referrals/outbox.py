@@ -25,6 +25,7 @@ from bridge.referrals.tables import (
     DEAD,
     DELIVERED,
     HELD,
+    LINK,
     PENDING,
     REFERRAL,
     SENDING,
@@ -152,6 +153,56 @@ def enqueue_message(
         destination_system=destination_system,
         destination_org=destination_org,
         request=request,
+        result={},
+        attempts=0,
+        checks=0,
+        state=PENDING,
+        next_attempt_at=now_utc(),
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+def enqueue(
+    session: Session, kind: str, destination: str, idempotency_key: str, payload: dict[str, Any]
+) -> OutboxRow | None:
+    """Queue a link write-back decided outside a referral (the helpdesk's merges and splits).
+
+    ``payload`` is ``{child_id, system, record_id, fields}``: the link fields as they must be
+    in that record's system ("" clears). It becomes an ordinary ``link`` row, delivered,
+    retried and dead-lettered like the others. Writing links is idempotent, so a key seen
+    before (the same fields again, e.g. after an undo and a new merge) is simply sent again.
+    """
+    if kind != "link_write":
+        raise ValueError(f"the outbox has no sender for {kind!r}")
+    existing = session.scalars(
+        select(OutboxRow).where(OutboxRow.source_key == idempotency_key)
+    ).first()
+    if existing is not None:
+        if existing.state in (DELIVERED, DEAD):
+            _revive(existing)
+            existing.state = PENDING
+        return existing
+    system, record_id, fields = payload["system"], payload["record_id"], payload["fields"]
+    if system == "oscar":
+        request = {
+            "global_id": record_id,
+            "case_id": fields.get("external_id") or None,
+            "case_id_display": fields.get("external_id_display") or None,
+        }
+    else:
+        request = {"case_id": record_id, "global_id": fields.get("oscar_number") or None}
+    row = OutboxRow(
+        kind=LINK,
+        source_key=idempotency_key,
+        idempotency_key=idempotency_key,
+        source_system="bridge",
+        source_record_id=record_id,
+        child_id=payload.get("child_id"),
+        destination_system=system,
+        destination_org=None,
+        request={**request, "helpdesk": destination},
         result={},
         attempts=0,
         checks=0,

@@ -102,8 +102,13 @@ def build(row: OutboxRow, ctx: Context) -> dict[str, Any]:
     if row.kind == DECISION:
         out = OutboundReferral(referral_id=str(request["referral_id"]), status=request["status"])
         return _outbound(ctx, "oscar", "update_statuses", child, out)
+    if row.kind == LINK and row.destination_system == "oscar" and not request.get("case_id"):
+        # the link is cleared (a split, an undo): OSCaR takes "" for "no case"
+        return {"data": [{"global_id": gid, "external_id": "", "external_id_display": ""}]}
     if row.kind == LINK and row.destination_system == "oscar":
         return _outbound(ctx, "oscar", "update_links", child, None)
+    if row.kind == LINK and not gid:
+        return {"data": {"oscar_number": None}}  # the link is cleared (a split, an undo)
     if row.kind == LINK:
         body = _outbound(ctx, "primero", "case_patch", child, None)["data"]
         return {"data": {"oscar_number": body["oscar_number"]}}

@@ -250,6 +250,18 @@ def deliver(
     return Deliverer(store, ctx, owner=owner).run(wait_up_to=wait_up_to, progress=progress)
 
 
+def deliver_now(config: Config, store: Store) -> DeliveryCounts:
+    """Deliver what is due in the outbox now (e.g. a helpdesk decision's link write-back);
+    what fails stays in the outbox and is retried by later syncs."""
+    routing = load_routing(config.path)
+    adapters = build_adapters(config, routing)
+    try:
+        return deliver(store, adapters, routing, load_mappings(config), wait_up_to=0.0)
+    finally:
+        for adapter in adapters.values():
+            adapter.close()
+
+
 def load_mappings(config: Config) -> dict[str, SourceMapping]:
     return {kind: load_mapping(kind, config.mappings_path) for kind in ("primero", "oscar")}
 

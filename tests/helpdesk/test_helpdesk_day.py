@@ -127,3 +127,30 @@ def test_helpdesk_day_survives_sync_and_relink(day) -> None:
     for action in ("view_review", "merge", "distinct", "split", "undo"):
         assert action in actions
     assert all(e.actor and e.reason for e in entries if not e.action.startswith("view"))
+
+
+def link_rows(store) -> list[str]:
+    from bridge.referrals.tables import LINK, OutboxRow
+
+    with store.session() as session:
+        return list(session.scalars(select(OutboxRow.state).where(OutboxRow.kind == LINK)))
+
+
+def test_a_failed_link_write_back_stays_in_the_outbox_and_the_next_sync_delivers_it(day) -> None:
+    sb, config, store = day
+    run_sync(config, store)
+    (item, a, b, _, _), *_ = pick_items(store, 1)
+    sb.faults.set(rate=1.0, kinds=["500"], paths=r"update_links|/api/v2/cases/")
+    out = runner.invoke(app, ["review", "merge", str(item), "--by", "sokha", "--reason", "t-1"])
+    assert out.exit_code == 3, out.output  # decided, but the links are not written yet
+    assert "retried by the next `bridge sync`" in out.output
+    assert any(state != "delivered" for state in link_rows(store))
+    sb.faults.off()
+    run_sync(config, store)
+    keys = {k.split(":", 1)[0]: k.split(":", 1)[1] for k in (a, b)}
+    if set(keys) == {"primero", "oscar"}:
+        case, client = sb.primero.cases[keys["primero"]], sb.oscar.clients[keys["oscar"]]
+        assert case["oscar_number"] == client["global_id"]
+        assert client["external_id"] == case["case_id"]
+    states = link_rows(store)
+    assert states and all(state == "delivered" for state in states)
