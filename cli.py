@@ -385,7 +385,8 @@ def demo(
     typer.echo("demo summary")
     typer.echo(
         f"  sandbox served: {result.served['primero']} Primero cases, "
-        f"{result.served['oscar']} OSCaR clients"
+        f"{result.served['oscar']} OSCaR clients ({result.served['oscar_feed']} in OSCaR's "
+        "feed, which leaves out clients without a date of birth or gender)"
     )
     for system in ("primero", "oscar"):
         states = st.records.get(system, {})

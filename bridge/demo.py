@@ -70,7 +70,13 @@ def run_demo(
         Path(f"{database}{suffix}").unlink(missing_ok=True)
     with start_sandbox(children=children, seed=seed) as sandbox:
         config = sandbox_config(sandbox, f"sqlite:///{database}")
-        served = {"primero": len(sandbox.primero.cases), "oscar": len(sandbox.oscar.clients)}
+        from bridge.sandbox.oscar import complete
+
+        served = {
+            "primero": len(sandbox.primero.cases),
+            "oscar": len(sandbox.oscar.clients),
+            "oscar_feed": sum(1 for c in sandbox.oscar.clients.values() if complete(c)),
+        }
         store = open_store(config.database_url)
         report = run_sync(config, store, progress=progress)
     return DemoResult(report=report, status=status(store), store=store, served=served)
