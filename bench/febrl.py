@@ -1,8 +1,11 @@
 """FEBRL3 (dedupe) and FEBRL4 (two files): our engine and Splink 5 side by side.
 
-Our engine sees what a PersonRecord holds: given name, family name and date of birth (no
-sex, location or caregiver: FEBRL's Australian addresses are not NCDD codes). Splink is run
-twice: on the same three fields, and on every FEBRL field (its strongest configuration).
+Our engine sees what a PersonRecord holds: given name, family name and date of birth, and the
+other FEBRL fields (street number, address, suburb, postcode, state, social security number)
+as generic named attributes (``PersonRecord.extra``); no sex, location or caregiver (FEBRL's
+Australian addresses are not NCDD codes); it is also run on names and date of birth only.
+Splink is run twice: on the same three fields, and on every FEBRL field (its strongest
+configuration).
 Splink's threshold is the F1-best one (an oracle choice in its favour); ours is the default.
 Pairwise scores; for FEBRL4 only pairs across the two files count.
 
@@ -16,6 +19,7 @@ import logging
 import sys
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -48,8 +52,23 @@ def _text(raw: Any) -> str | None:
     return text or None
 
 
-def febrl_person(prefix: str, rec_id: str, row: dict[str, Any]) -> PersonRecord:
+# FEBRL fields beyond names and date of birth, given to the engine as named attributes
+EXTRA_FIELDS = (
+    "street_number",
+    "address_1",
+    "address_2",
+    "suburb",
+    "postcode",
+    "state",
+    "soc_sec_id",
+)
+
+
+def febrl_person(
+    prefix: str, rec_id: str, row: dict[str, Any], *, extra: bool = True
+) -> PersonRecord:
     dob = febrl_birth_date(row.get("date_of_birth"))
+    attrs = tuple((name, text) for name in EXTRA_FIELDS for text in [_text(row.get(name))] if text)
     return PersonRecord(
         key=f"{prefix}:{rec_id}",
         system=prefix,
@@ -57,12 +76,16 @@ def febrl_person(prefix: str, rec_id: str, row: dict[str, Any]) -> PersonRecord:
         family=_text(row.get("surname")),
         birth_date=dob,
         birth_precision="exact" if dob else "unknown",
+        extra=attrs if extra else (),
     )
 
 
-def febrl_people(prefix: str, frame: pd.DataFrame) -> list[PersonRecord]:
+def febrl_people(prefix: str, frame: pd.DataFrame, *, extra: bool = True) -> list[PersonRecord]:
     rows = frame.to_dict("records")
-    return [febrl_person(prefix, str(i), row) for i, row in zip(frame.index, rows, strict=True)]
+    return [
+        febrl_person(prefix, str(i), row, extra=extra)
+        for i, row in zip(frame.index, rows, strict=True)
+    ]
 
 
 def truth_from_links(keys: Sequence[str], links: Sequence[tuple[str, str]]) -> dict[str, str]:
@@ -183,9 +206,12 @@ def run_febrl(*, engine: bool = True, splink: bool = True) -> dict[str, dict[str
         records, truth, frames = load(dataset)
         side = _side if dataset == "febrl4" else None
         if engine:
-            clusters, seconds = run_engine(records)
-            score = pairwise_score(clusters, truth, side)
-            results[f"{dataset} ours"] = {"score": score, "seconds": seconds}
+            for all_fields in (False, True):
+                used = records if all_fields else [replace(r, extra=()) for r in records]
+                clusters, seconds = run_engine(used)
+                score = pairwise_score(clusters, truth, side)
+                name = f"{dataset} ours ({'all fields' if all_fields else 'names+dob'})"
+                results[name] = {"score": score, "seconds": seconds}
         if splink:
             for all_fields in (False, True):
                 threshold, score, seconds = run_splink(frames, truth, all_fields=all_fields)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
+import os
 import random
 import resource
 import subprocess
@@ -48,8 +49,22 @@ def _peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
 
-def engine_worker(size: int, new: int) -> dict[str, Any]:
+def use_fast_view() -> None:
+    """The swap proposed to the engine: ``PairView`` -> ``dedupe.fastpath.FastPairView`` (same
+    results, see tests/dedupe_perf), applied here until the engine makes it."""
+    import dedupe.engine
+    import dedupe.training
+    from dedupe.fastpath import FastPairView
+
+    dedupe.engine.PairView = FastPairView  # type: ignore[misc]
+    dedupe.training.PairView = FastPairView  # type: ignore[misc]
+
+
+def engine_worker(size: int, new: int, fast: bool = False) -> dict[str, Any]:
     from dedupe.engine import Matcher
+
+    if fast:
+        use_fast_view()
 
     records, truth = synthetic_records(size + new)
     base, fresh = records[:size], records[size:]
@@ -68,7 +83,7 @@ def engine_worker(size: int, new: int) -> dict[str, Any]:
     index.add(fresh)
     add_s = time.perf_counter() - t0
     return {
-        "engine": "ours",
+        "engine": "ours+fast" if fast else "ours",
         "size": size,
         "link_s": round(link_s, 1),
         "rss_before_mb": round(rss_before),
@@ -109,10 +124,12 @@ def splink_worker(size: int) -> dict[str, Any]:
     }
 
 
-def run_worker(kind: str, size: int, new: int, timeout: float) -> dict[str, Any]:
+def run_worker(
+    kind: str, size: int, new: int, timeout: float, fast: bool = False
+) -> dict[str, Any]:
     """One measurement in a fresh interpreter; its last stdout line is the JSON result."""
     cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", kind, "--size", str(size)]
-    cmd += ["--new", str(new)]
+    cmd += ["--new", str(new)] + (["--fast"] if fast else [])
     try:
         done = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
     except subprocess.TimeoutExpired:
@@ -133,6 +150,7 @@ def print_table(rows: list[dict[str, Any]]) -> None:
     cols = ["engine", "size", "link_s", "peak_rss_mb", "rss_before_mb", "index_s", "add_s"]
     cols += ["precision", "recall", "f1", "best_threshold", "best_f1", "error"]
     print(" | ".join(cols))
+    print("load average:", " ".join(f"{x:.2f}" for x in os.getloadavg()))
     for row in rows:
         print(" | ".join(_cell(row, c) for c in cols))
 
@@ -143,12 +161,15 @@ def main() -> None:
     ap.add_argument("--skip-splink", action="store_true")
     ap.add_argument("--new", type=int, default=1000, help="records matched into the index")
     ap.add_argument("--timeout", type=float, default=3600, help="seconds per measurement")
+    ap.add_argument(
+        "--fast", action="store_true", help="our engine with dedupe.fastpath.FastPairView"
+    )
     ap.add_argument("--worker", choices=["ours", "splink"], help=argparse.SUPPRESS)
     ap.add_argument("--size", type=int, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.worker:
         result = (
-            engine_worker(args.size, args.new)
+            engine_worker(args.size, args.new, args.fast)
             if args.worker == "ours"
             else splink_worker(args.size)
         )
@@ -158,7 +179,7 @@ def main() -> None:
     for size in (int(s) for s in args.sizes.split(",")):
         kinds = ["ours"] if args.skip_splink else ["ours", "splink"]
         for kind in kinds:
-            row = run_worker(kind, size, args.new, args.timeout)
+            row = run_worker(kind, size, args.new, args.timeout, args.fast and kind == "ours")
             print(json.dumps(row), flush=True)
             rows.append(row)
     print_table(rows)

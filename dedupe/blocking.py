@@ -12,11 +12,12 @@ the other keys still bring a true pair together.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable
 
 import numpy as np
 
+from dedupe.arrays import sorted_unique
+from dedupe.block_codes import KeyVocabulary, entries, rule_entries
 from dedupe.dates import EXACT
 from dedupe.phonetic import consonant_skeleton
 from dedupe.prepare import Prepared
@@ -72,52 +73,83 @@ def block_keys(t: Prepared, row: int) -> set[str]:
 
 
 class BlockIndex:
-    """Block key -> rows holding it (rows are small ints into a prepared table)."""
+    """Blocking keys of a prepared table's rows, as sorted integer codes (``block_codes``).
+
+    Removed rows are only marked: their keys stop counting, and a row number is never reused.
+    """
 
     def __init__(self) -> None:
-        self.rows: dict[str, list[int]] = defaultdict(list)
+        self.codes = np.zeros(0, np.int64)  # sorted
+        self.rows = np.zeros(0, np.int32)  # row of each code
+        self.vocab = KeyVocabulary()
+        self._dead = np.zeros(0, bool)
+        self._n_dead = 0
 
     def add(self, t: Prepared, rows: Iterable[int]) -> None:
-        for row in rows:
-            for key in block_keys(t, row):
-                self.rows[key].append(row)
+        codes, owners = entries(t, _as_rows(rows), self.vocab)
+        if len(self.codes) == 0:
+            self.codes, self.rows = codes, owners
+            return
+        at = np.searchsorted(self.codes, codes, side="right")
+        self.codes = np.insert(self.codes, at, codes)
+        self.rows = np.insert(self.rows, at, owners)
 
     def remove(self, t: Prepared, rows: Iterable[int]) -> None:
-        for row in rows:
-            for key in block_keys(t, row):
-                members = self.rows.get(key)
-                if members and row in members:
-                    members.remove(row)
+        rows = _as_rows(rows)
+        if len(rows) == 0:
+            return
+        top = int(rows.max()) + 1
+        if top > len(self._dead):
+            self._dead = np.concatenate([self._dead, np.zeros(top - len(self._dead), bool)])
+        self._dead[rows] = True
+        self._n_dead = int(self._dead.sum())
+
+    def _live(self, codes: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        if self._n_dead == 0:
+            return codes, rows
+        dead = np.zeros(len(rows), bool)
+        inside = rows < len(self._dead)
+        dead[inside] = self._dead[rows[inside]]
+        return codes[~dead], rows[~dead]
 
     def all_pairs(self, max_block: int) -> tuple[np.ndarray, np.ndarray]:
         """Every pair (a < b) sharing a block of acceptable size."""
-        chunks = []
-        for members in self.rows.values():
-            k = len(members)
-            if 2 <= k <= max_block:
-                arr = np.asarray(members, np.int64)
-                i, j = _triu(k)
-                chunks.append((arr[i], arr[j]))
-        return _unique(chunks)
+        return _unique(_group_pairs(*self._live(self.codes, self.rows), max_block))
 
     def pairs_with(
         self, t: Prepared, new_rows: Iterable[int], max_block: int
     ) -> tuple[np.ndarray, np.ndarray]:
         """Pairs between ``new_rows`` (already added) and any row sharing a block with them."""
-        chunks = []
-        seen_keys: set[str] = set()
-        for row in new_rows:
-            for key in block_keys(t, row):
-                if key in seen_keys:
-                    continue
-                seen_keys.add(key)
-                members = self.rows.get(key, [])
-                k = len(members)
-                if 2 <= k <= max_block:
-                    arr = np.asarray(members, np.int64)
-                    i, j = _triu(k)
-                    chunks.append((arr[i], arr[j]))
-        return _unique(chunks)
+        wanted = np.unique(entries(t, _as_rows(new_rows), self.vocab)[0])
+        lo = np.searchsorted(self.codes, wanted, side="left")
+        hi = np.searchsorted(self.codes, wanted, side="right")
+        size = hi - lo
+        # a block only shrinks below its stored size when rows were removed
+        keep = (size >= 2) & ((size <= max_block) | (self._n_dead > 0))
+        lo, size = lo[keep], size[keep]
+        idx = np.repeat(lo - np.cumsum(size) + size, size) + np.arange(int(size.sum()))
+        return _unique(_group_pairs(*self._live(self.codes[idx], self.rows[idx]), max_block))
+
+
+def _as_rows(rows: Iterable[int]) -> np.ndarray:
+    if isinstance(rows, range):
+        return np.arange(rows.start, rows.stop, rows.step, dtype=np.int64)
+    return np.fromiter((int(r) for r in rows), np.int64)
+
+
+def _group_pairs(codes: np.ndarray, rows: np.ndarray, max_block: int) -> list[np.ndarray]:
+    """Pairs of rows within each run of equal codes (a block) of 2..max_block rows."""
+    if len(codes) < 2:
+        return []
+    starts = np.flatnonzero(np.concatenate([[True], codes[1:] != codes[:-1]]))
+    sizes = np.diff(np.append(starts, len(codes)))
+    chunks = []
+    for k in np.unique(sizes[(sizes >= 2) & (sizes <= max_block)]).tolist():
+        first = starts[sizes == k]
+        members = rows[first[:, None] + np.arange(k)].astype(np.int64)
+        i, j = _triu(k)
+        chunks.append(_pair_codes(members[:, i].ravel(), members[:, j].ravel()))
+    return chunks
 
 
 _TRIU: dict[int, tuple[np.ndarray, np.ndarray]] = {}
@@ -131,14 +163,17 @@ def _triu(k: int) -> tuple[np.ndarray, np.ndarray]:
     return found
 
 
-def _unique(chunks: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
+def _unique(chunks: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct pairs (a < b), sorted, from chunks of pair codes (``_pair_codes``)."""
     if not chunks:
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
-    a = np.concatenate([c[0] for c in chunks])
-    b = np.concatenate([c[1] for c in chunks])
-    lo, hi = np.minimum(a, b), np.maximum(a, b)
-    code = np.unique(lo * (1 << 32) + hi)
+    code = chunks[0] if len(chunks) == 1 else sorted_unique(np.concatenate(chunks))
     return code >> 32, code & ((1 << 32) - 1)
+
+
+def _pair_codes(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Distinct codes (low row << 32 | high row) of pairs, sorted."""
+    return sorted_unique(np.minimum(a, b) * (1 << 32) + np.maximum(a, b))
 
 
 def candidate_pairs(t: Prepared, max_block: int) -> tuple[np.ndarray, np.ndarray]:
@@ -147,33 +182,10 @@ def candidate_pairs(t: Prepared, max_block: int) -> tuple[np.ndarray, np.ndarray
     return index.all_pairs(max_block)
 
 
-def _rule_key(t: Prepared, row: int, rule: str) -> list[str]:
-    if rule == "names":  # given and family phonetic keys agree (either order)
-        return [
-            "|".join(sorted((g, f)))
-            for g in {x for x in t.given_key[row] if x}
-            for f in {x for x in t.family_key[row] if x}
-        ]
-    if rule == "birth":  # exact date of birth and province agree
-        if int(t.precision[row]) != EXACT:
-            return []
-        return [f"{t.year[row]}-{t.month[row]}-{t.day[row]}|{t.location[row][:2]}"]
-    raise ValueError(f"unknown training rule {rule}")
-
-
 def rule_pairs(
     t: Prepared, rows: Iterable[int], rule: str, max_block: int
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Pairs agreeing on one training rule (used to estimate m of the other comparisons)."""
-    groups: dict[str, list[int]] = defaultdict(list)
-    for row in rows:
-        for key in _rule_key(t, int(row), rule):
-            groups[key].append(int(row))
-    chunks = []
-    for members in groups.values():
-        k = len(members)
-        if 2 <= k <= max_block:
-            arr = np.asarray(members, np.int64)
-            i, j = _triu(k)
-            chunks.append((arr[i], arr[j]))
-    return _unique(chunks)
+    """Pairs agreeing on one training rule (used to estimate m of the other comparisons):
+    "names" (given and family phonetic keys agree, either order) or "birth" (exact date of
+    birth and province agree)."""
+    return _unique(_group_pairs(*rule_entries(t, _as_rows(rows), rule), max_block))

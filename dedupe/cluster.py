@@ -6,7 +6,9 @@ Rules, in order:
 2. Pairs above the upper threshold and without the sibling pattern are taken strongest first.
    Two clusters merge only when EVERY cross pair is compatible: posterior at least the
    "compatible" floor, no sibling pattern, no cannot_link. So A≈B and B≈C never make A=C
-   when A and C disagree; the B–C link then goes to review instead.
+   when A and C disagree; the B–C link then goes to review instead. Two records of the same
+   system and organisation (``group``) must moreover score at least ``same_source``: a child
+   is rarely registered twice in one system, so a weak same-source pair is two children.
 3. Clusters that carry an existing child label (incremental add) never merge with each other:
    joining two existing children is a helpdesk decision, not an automatic one.
 """
@@ -29,6 +31,8 @@ class Clusterer:
     parent: dict[int, int] = field(default_factory=dict)
     members: dict[int, list[int]] = field(default_factory=dict)
     label: dict[int, str] = field(default_factory=dict)  # root -> existing child label
+    group: Sequence[str] = ()  # node -> "system|organisation" (empty: no same-source rule)
+    same_source: float = 0.0
 
     def add_node(self, node: int, label: str | None = None) -> None:
         if node in self.parent:
@@ -87,7 +91,16 @@ class Clusterer:
         if missing:
             found = self.score_missing([p[0] for p in missing], [p[1] for p in missing])
             self.scores.update(zip(missing, found, strict=False))
-        return all(self.scores[p][0] >= self.compatible and not self.scores[p][1] for p in cross)
+        return all(self._fits(p) for p in cross)
+
+    def _fits(self, pair: tuple[int, int]) -> bool:
+        prob, sibling = self.scores[pair]
+        if prob < self.compatible or sibling:
+            return False
+        x, y = pair
+        if self.same_source and self.group and self.group[x] == self.group[y]:
+            return prob >= self.same_source
+        return True
 
     def join_scored(self, a: int, b: int) -> bool:
         ra, rb = self.find(a), self.find(b)

@@ -182,6 +182,26 @@ class PairView:
             out[i] = max(JaroWinkler.normalized_similarity(p, q) for p in x for q in y)
         return out
 
+    @cached_property
+    def extra_counts(self) -> tuple[np.ndarray, np.ndarray]:
+        """(attributes agreeing, attributes held by both) of the other named attributes.
+
+        An attribute agrees when its values are equal or Jaro-Winkler >= ``CLOSE``
+        ("hoseason street" / "hoseasonstreet").
+        """
+        n = len(self.a)
+        agree, shared = np.zeros(n, np.int16), np.zeros(n, np.int16)
+        rows = self.t.extra
+        names = sorted({name for row in rows for name, _ in row})
+        for name in names:
+            ids, words = _extra_ids(self.t, name)
+            la, lb = ids[self.a], ids[self.b]
+            both = (la > 0) & (lb > 0)
+            sims = _sim_ids(words, la, lb)
+            shared += both
+            agree += both & (sims >= CLOSE)
+        return agree, shared
+
     def dates(self) -> tuple[np.ndarray, ...]:
         t, a, b = self.t, self.a, self.b
         return (
@@ -194,6 +214,24 @@ class PairView:
             t.day[b].astype(np.int32),
             t.precision[b],
         )
+
+
+def _extra_ids(t: Prepared, name: str) -> tuple[np.ndarray, list[str]]:
+    """Per row: an id of the value of attribute ``name`` (0 when absent), and the values."""
+    cache: dict = t.__dict__.setdefault("_extra_cache", {})
+    found = cache.get(name)
+    if found is not None and len(found[0]) == len(t.extra):
+        return found
+    words = [""]
+    seen: dict[str, int] = {"": 0}
+    ids = np.zeros(len(t.extra), np.int64)
+    for row, attrs in enumerate(t.extra):
+        value = dict(attrs).get(name, "")
+        ids[row] = seen.setdefault(value, len(words))
+        if ids[row] == len(words):
+            words.append(value)
+    cache[name] = (ids, words)
+    return ids, words
 
 
 def _contains(x: str, y: str) -> bool:
@@ -371,6 +409,60 @@ CAREGIVER = Comparison(
     same caregiver ("Kong Sokhom" / "Kong Sokhum") | similar (>= 0.80) | different.""",
 )
 
+
+def _agree_differ(v: PairView, agree: int, differ: int) -> np.ndarray:
+    """At least ``agree`` attributes agree and at most ``differ`` disagree."""
+    same, shared = v.extra_counts
+    return (same >= agree) & (shared - same <= differ)
+
+
+OTHER = Comparison(
+    "other details",
+    (
+        Level("null", lambda v: v.extra_counts[1] == 0),
+        Level("six or more agree", lambda v: _agree_differ(v, 6, 1)),
+        Level("four or more agree", lambda v: _agree_differ(v, 4, 0)),
+        Level("four or more agree, one differs", lambda v: _agree_differ(v, 4, 1)),
+        Level("three or more agree", lambda v: _agree_differ(v, 3, 99)),
+        Level("two agree", lambda v: _agree_differ(v, 2, 99)),
+        Level("one agrees", lambda v: _agree_differ(v, 1, 99)),
+        Level("none agree", _always),
+    ),
+    """Other named attributes held by both records (FEBRL's address, suburb, postcode,
+    social security number...; none in the bridge), each agreeing when equal or
+    Jaro-Winkler >= 0.92. Counting, not sharing, decides: agreeing on six attributes says
+    more than agreeing on the only one both hold. null: no attribute on both | six or more
+    agree, at most one differs | four or more
+    agree, none differs | four or more agree, one differs | three or more agree | two agree |
+    one agrees | none agree.""",
+)
+
+
+def _same_system(v: PairView) -> np.ndarray:
+    systems = np.asarray(v.t.systems, dtype=object)
+    return systems[v.a] == systems[v.b]
+
+
+def _same_organisation(v: PairView) -> np.ndarray:
+    orgs = np.asarray(v.t.organisation, dtype=object)
+    oa, ob = orgs[v.a], orgs[v.b]
+    return _same_system(v) & (oa == ob) & (oa != "")
+
+
+SYSTEMS = Comparison(
+    "systems",
+    (
+        Level("null", lambda v: np.zeros(len(v.a), bool)),
+        Level("different systems", lambda v: ~_same_system(v)),
+        Level("same system, other organisation", lambda v: ~_same_organisation(v)),
+        Level("same organisation", _always),
+    ),
+    """Where the two records come from: a child is registered once per system far more often
+    than twice in one, and twice by one organisation least often; the weights say by how much
+    (estimated like the rest). different systems (Primero / OSCaR) | same system, other or
+    unknown organisation | same system and organisation.""",
+)
+
 COMPARISONS: tuple[Comparison, ...] = (
     GIVEN_NAME,
     FAMILY_NAME,
@@ -378,6 +470,8 @@ COMPARISONS: tuple[Comparison, ...] = (
     LOCATION,
     SEX,
     CAREGIVER,
+    OTHER,
+    SYSTEMS,
 )
 
 

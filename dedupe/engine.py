@@ -21,7 +21,10 @@ import numpy as np
 
 from dedupe.blocking import BlockIndex
 from dedupe.cluster import Clusterer
-from dedupe.comparisons import COMPARISONS, PairView, level_matrix
+from dedupe.comparisons import COMPARISONS, level_matrix
+from dedupe.competition import NONE, Competition, compete, group_of
+from dedupe.extra_blocking import ExtraBlocks, union_pairs
+from dedupe.fastpath import FastPairView as PairView
 from dedupe.prepare import Prepared, prepare
 from dedupe.records import PersonRecord
 from dedupe.scoring import Scored, score
@@ -67,13 +70,16 @@ def _freq(t: Prepared, rows: Iterable[int] | None = None) -> dict[str, Counter[s
     }
 
 
-def _evidence(scored: Scored, i: int) -> tuple[Evidence, ...]:
-    return tuple(
+def _evidence(scored: Scored, i: int, race: Competition | None = None) -> tuple[Evidence, ...]:
+    found = tuple(
         Evidence(
             c.name, c.levels[int(scored.levels[i, n])].label, round(float(scored.weights[i, n]), 3)
         )
         for n, c in enumerate(COMPARISONS)
     )
+    if race is not None and race.state[i] != NONE:
+        found += (Evidence("competition", race.state[i], round(float(race.bits[i]), 3)),)
+    return found
 
 
 class Matcher:
@@ -98,7 +104,12 @@ class Matcher:
         table = prepare(records)
         blocks = BlockIndex()
         blocks.add(table, range(len(table)))
-        candidates = blocks.all_pairs(self.settings.max_block_size)
+        extra = ExtraBlocks()
+        extra.add(table, range(len(table)))
+        candidates = union_pairs(
+            blocks.all_pairs(self.settings.max_block_size),
+            extra.pairs(table, None, self.settings.max_block_size),
+        )
         rows = np.arange(len(table))
         self.freq = _freq(table)
         self.params = self._fit_pairs(table, rows, candidates, self.freq, labelled_pairs)
@@ -185,6 +196,7 @@ class MatchIndex:
         self.matcher = matcher
         self.table = Prepared()
         self.blocks = BlockIndex()
+        self.extra_blocks = ExtraBlocks()
         self.labels: list[str | None] = []
         self.rows_of_label: dict[str, list[int]] = {}
         self.row_of_key: dict[str, int] = {}
@@ -208,6 +220,7 @@ class MatchIndex:
             for ident in self.table.exact_ids[row]:
                 self.row_of_id.setdefault(ident, []).append(row)
         self.blocks.add(self.table, rows)
+        self.extra_blocks.add(self.table, rows)
         for name, counter in _freq(self.table, rows).items():
             self.freq[name].update(counter)
         return rows
@@ -234,6 +247,7 @@ class MatchIndex:
             if row is None:
                 continue
             self.blocks.remove(self.table, [row])
+            self.extra_blocks.remove(self.table, [row])
             label = self.labels[row]
             if label is not None:
                 members = self.rows_of_label.get(label, [])
@@ -270,8 +284,11 @@ class MatchIndex:
         new[first:] = True
         if first == 0:
             a, b = self.blocks.all_pairs(settings.max_block_size)
+            extra = self.extra_blocks.pairs(self.table, None, settings.max_block_size)
         else:
             a, b = self.blocks.pairs_with(self.table, rows, settings.max_block_size)
+            extra = self.extra_blocks.pairs(self.table, rows, settings.max_block_size)
+        a, b = union_pairs((a, b), extra)
         alive = np.array(
             [lab is not None or n for lab, n in zip(self.labels, new, strict=False)], bool
         )
@@ -284,11 +301,16 @@ class MatchIndex:
             live = np.flatnonzero(alive)
             matcher.params = matcher._fit_pairs(self.table, live, levels, self.freq)
         scored = matcher._score(self.table, a, b, self.freq, view, levels)
-        clusterer = self._clusterer(rows, a, b, scored, must_link, cannot_link)
-        plan = self._plan(clusterer, rows, a, b, scored)
+        table = self.table
+        groups = [group_of(s, o) for s, o in zip(table.systems, table.organisation, strict=True)]
+        race = compete(a, b, scored.prob, groups, self.labels, settings)
+        decided = race.adjusted(scored.prob)
+        clusterer = self._clusterer(rows, a, b, scored, must_link, cannot_link, decided, groups)
+        plan = self._plan(clusterer, rows, a, b, scored, decided, race)
         return plan
 
-    def _clusterer(self, rows, a, b, scored, must_link, cannot_link) -> Clusterer:
+    def _clusterer(self, rows, a, b, scored, must_link, cannot_link, decided, groups) -> Clusterer:
+        """``decided``: posteriors after competition; compatibility uses the raw ones."""
         settings = self.matcher.settings
 
         def score_missing(xs: list[int], ys: list[int]) -> list[tuple[float, bool]]:
@@ -296,6 +318,8 @@ class MatchIndex:
             return list(zip(s.prob.tolist(), s.sibling.tolist(), strict=False))
 
         cl = Clusterer(settings.compatible, score_missing)
+        cl.group = groups
+        cl.same_source = settings.same_source_floor
         # only pairs that could pass a compatibility check are kept; any other cross pair is
         # scored again on demand (clusters are small)
         keep = np.flatnonzero((scored.prob >= settings.compatible) | scored.sibling)
@@ -326,12 +350,14 @@ class MatchIndex:
             if i is not None and j is not None and i in cl.parent and j in cl.parent:
                 cl.join_hard(i, j)
         # 2. automatic links, strongest first, compatible clusters only
-        auto = np.flatnonzero((scored.prob >= settings.upper) & ~scored.sibling)
-        for k in auto[np.argsort(-scored.prob[auto], kind="stable")]:
+        auto = np.flatnonzero((decided >= settings.upper) & ~scored.sibling)
+        for k in auto[np.argsort(-decided[auto], kind="stable")]:
             cl.join_scored(int(a[k]), int(b[k]))
         return cl
 
-    def _plan(self, cl: Clusterer, rows, a, b, scored: Scored) -> LinkPlan:
+    def _plan(
+        self, cl: Clusterer, rows, a, b, scored: Scored, decided: np.ndarray, race: Competition
+    ) -> LinkPlan:
         settings = self.matcher.settings
         new_rows = set(rows)
         clusters: list[list[str]] = []
@@ -344,18 +370,24 @@ class MatchIndex:
                 if self.labels[row] is None:
                     self._set_label(row, label)
             clusters.append([self.table.keys[r] for r in sorted(members)])
+        # best first (posterior after competition), down to ``lower``, and no more than the
+        # budget: a share of the records the index holds (what the helpdesk can take)
+        alive = sum(1 for label in self.labels if label is not None)
+        budget = max(1, int(settings.review_budget_share * alive))
         reviews = []
-        pick = np.flatnonzero(scored.prob >= settings.lower)
-        for k in pick[np.argsort(-scored.prob[pick], kind="stable")]:
+        pick = np.flatnonzero(decided >= settings.lower)
+        for k in pick[np.argsort(-decided[pick], kind="stable")]:
             x, y = int(a[k]), int(b[k])
             if self.labels[x] == self.labels[y]:
                 continue
+            if len(reviews) >= budget:
+                break
             reviews.append(
                 ReviewPair(
                     self.table.keys[x],
                     self.table.keys[y],
-                    float(scored.prob[k]),
-                    _evidence(scored, k),
+                    float(decided[k]),
+                    _evidence(scored, k, race),
                 )
             )
         return LinkPlan(clusters, reviews)

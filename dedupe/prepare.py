@@ -77,6 +77,9 @@ class Prepared:
     location: list[str] = field(default_factory=list)
     caregiver_keys: list[tuple[str, ...]] = field(default_factory=list)
     exact_ids: list[tuple[str, ...]] = field(default_factory=list)
+    # other attributes: sorted (name, normalised value) pairs, values lower-case and non-empty
+    extra: list[tuple[tuple[str, str], ...]] = field(default_factory=list)
+    organisation: list[str] = field(default_factory=list)  # '' when unknown
     year: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int16))
     month: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int8))
     day: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int8))
@@ -87,6 +90,9 @@ class Prepared:
     _word_id: dict[str, int] = field(default_factory=lambda: {"": 0})
     _ids: dict[str, np.ndarray] = field(default_factory=dict)
     _skeleton_id: dict[str, int] = field(default_factory=lambda: {"": 0})
+    _signature_of: dict[str, dict[tuple[int, ...], int]] = field(default_factory=dict)
+    _carers_of: dict[tuple[str, ...], int] = field(default_factory=lambda: {(): 0})
+    _carer_lists: list[tuple[str, ...]] = field(default_factory=lambda: [()])
 
     def __len__(self) -> int:
         return len(self.keys)
@@ -94,15 +100,22 @@ class Prepared:
     def location_levels(self) -> np.ndarray:
         """(rows, 4) int codes of province, district, commune, village prefixes (0 unknown)."""
         cached = self._ids.get("location")
-        if cached is not None and len(cached) == len(self.location):
+        start = 0 if cached is None else len(cached)
+        if cached is not None and start == len(self.location):
             return cached
-        out = np.zeros((len(self.location), 4), np.int64)
-        for row, code in enumerate(self.location):
-            for level, width in enumerate((2, 4, 6, 8)):
-                if len(code) >= width:
-                    out[row, level] = int(code[:width]) + 1
-        self._ids["location"] = out
-        return out
+        out = np.zeros((len(self.location) - start, 4), np.int64)
+        # the same code string gives the same row: parse each distinct code once
+        parsed: dict[str, tuple[int, int, int, int]] = {}
+        for row, code in enumerate(self.location[start:]):
+            levels = parsed.get(code)
+            if levels is None:
+                levels = parsed[code] = tuple(  # type: ignore[assignment]
+                    int(code[:width]) + 1 if len(code) >= width else 0 for width in (2, 4, 6, 8)
+                )
+            out[row] = levels
+        full = out if cached is None else np.concatenate([cached, out])
+        self._ids["location"] = full
+        return full
 
     def skeleton_ids(self) -> np.ndarray:
         """Per word id: an id of its consonant skeleton (0 when shorter than 2 letters)."""
@@ -123,18 +136,75 @@ class Prepared:
     def home_known(self) -> np.ndarray:
         """Rows with a location or a caregiver (cached)."""
         cached = self._ids.get("home")
-        if cached is not None and len(cached) == len(self.location):
+        start = 0 if cached is None else len(cached)
+        if cached is not None and start == len(self.location):
             return cached
-        known = np.fromiter(
+        fresh = np.fromiter(
             (
                 bool(loc) or bool(care)
-                for loc, care in zip(self.location, self.caregiver_keys, strict=False)
+                for loc, care in zip(
+                    self.location[start:], self.caregiver_keys[start:], strict=False
+                )
             ),
             bool,
-            len(self.location),
+            len(self.location) - start,
         )
-        self._ids["home"] = known
-        return known
+        full = fresh if cached is None else np.concatenate([cached, fresh])
+        self._ids["home"] = full
+        return full
+
+    def word_lengths(self) -> np.ndarray:
+        """Per word id: its length (cached, grows with the vocabulary)."""
+        cached = self._ids.get("word_len")
+        start = 0 if cached is None else len(cached)
+        if start == len(self.words):
+            return cached  # type: ignore[return-value]
+        fresh = np.fromiter(map(len, self.words[start:]), np.int64, len(self.words) - start)
+        full = fresh if cached is None else np.concatenate([cached, fresh])
+        self._ids["word_len"] = full
+        return full
+
+    def name_signatures(self, name: str) -> tuple[np.ndarray, np.ndarray]:
+        """(per row: id of the name's four spellings, id -> its (key Latin, key Khmer,
+        clean Latin, clean Khmer) word ids) of "given" or "family"; same name, same id."""
+        key, clean = self.name_ids(f"{name}_key"), self.name_ids(f"{name}_clean")
+        cached = self._ids.get(f"{name}_sig")
+        table = self._ids.get(f"{name}_sig_table", np.zeros((0, 4), np.int64))
+        start = 0 if cached is None else len(cached)
+        if start < len(key):
+            index = self._signature_of.setdefault(name, {})
+            spellings = np.concatenate([key[start:], clean[start:]], axis=1)
+            distinct, inverse = np.unique(spellings, axis=0, return_inverse=True)
+            ids = np.fromiter(
+                (index.setdefault(tuple(s), len(index)) for s in distinct.tolist()),
+                np.int64,
+                len(distinct),
+            )
+            fresh = ids >= len(table)
+            grown = np.zeros((len(index), 4), np.int64)
+            grown[: len(table)] = table
+            grown[ids[fresh]] = distinct[fresh]
+            table = self._ids[f"{name}_sig_table"] = grown
+            new_ids = ids[inverse.reshape(-1)]
+            cached = new_ids if cached is None else np.concatenate([cached, new_ids])
+            self._ids[f"{name}_sig"] = cached
+        return cached, table  # type: ignore[return-value]
+
+    def caregiver_groups(self) -> tuple[np.ndarray, list[tuple[str, ...]]]:
+        """(per row: id of its caregiver list, 0 for none; id -> the list)."""
+        cached = self._ids.get("carers")
+        start = 0 if cached is None else len(cached)
+        index = self._carers_of
+        if start < len(self.caregiver_keys):
+            fresh = np.fromiter(
+                (index.setdefault(c, len(index)) for c in self.caregiver_keys[start:]),
+                np.int64,
+                len(self.caregiver_keys) - start,
+            )
+            cached = fresh if cached is None else np.concatenate([cached, fresh])
+            self._ids["carers"] = cached
+            self._carer_lists.extend(list(index)[len(self._carer_lists) :])
+        return cached, self._carer_lists  # type: ignore[return-value]
 
     def name_ids(self, column: str) -> np.ndarray:
         """(rows, 2) int array of word ids of a two-spelling name column, built once."""
@@ -143,15 +213,18 @@ class Prepared:
         if cached is not None and len(cached) == len(rows):
             return cached
         start = 0 if cached is None else len(cached)
-        ids = np.zeros((len(rows) - start, 2), np.int64)
-        for n, pair in enumerate(rows[start:]):
-            if isinstance(pair, str):  # one-spelling column (nickname)
-                pair = (pair, "")
-            for side in (0, 1):
-                word = pair[side]
-                ids[n, side] = self._word_id.setdefault(word, len(self.words))
-                if ids[n, side] == len(self.words):
-                    self.words.append(word)
+        fresh = rows[start:]
+        if fresh and isinstance(fresh[0], str):  # one-spelling column (nickname)
+            flat = [w for word in fresh for w in (word, "")]
+        else:
+            flat = [w for pair in fresh for w in pair]
+        # new words get ids in order of first appearance (row by row, Latin then Khmer)
+        word_id = self._word_id
+        for word in dict.fromkeys(flat):
+            if word not in word_id:
+                word_id[word] = len(self.words)
+                self.words.append(word)
+        ids = np.fromiter(map(word_id.__getitem__, flat), np.int64, len(flat)).reshape(-1, 2)
         full = ids if cached is None else np.concatenate([cached, ids])
         self._ids[column] = full
         return full
@@ -184,6 +257,8 @@ _LIST_COLUMNS = (
     "location",
     "caregiver_keys",
     "exact_ids",
+    "extra",
+    "organisation",
 )
 _ARRAY_COLUMNS = ("year", "month", "day", "precision", "sex")
 
@@ -195,6 +270,13 @@ def _name_forms(latin: str, khmer: str) -> tuple[tuple[str, str], tuple[str, str
     if not key_l:  # Khmer only: its romanisation is the primary spelling
         clean_l, key_l, clean_k, key_k = clean_k, key_k, "", ""
     return (clean_l, clean_k), (key_l, key_k)
+
+
+@lru_cache(maxsize=500_000)
+def _name_columns(latin_field: str, khmer_field: str) -> tuple[tuple[str, str], tuple[str, str]]:
+    """(cleaned, phonetic key) spellings of one name from its two fields; names repeat, so
+    this is cached (and records with the same name share the tuples)."""
+    return _name_forms(*_split_name(latin_field, khmer_field))
 
 
 def _khmer_order(full_km: str | None) -> tuple[str, str]:
@@ -210,14 +292,12 @@ def prepare_one(record: PersonRecord, out: Prepared) -> None:
     full_given, full_family = _khmer_order(
         record.full_km if isinstance(record.full_km, str) else None
     )
-    given_latin, given_khmer = _split_name(
+    given_clean, given_key = _name_columns(
         _text(record.given), _text(record.given_km) or full_given
     )
-    family_latin, family_khmer = _split_name(
+    family_clean, family_key = _name_columns(
         _text(record.family), _text(record.family_km) or full_family
     )
-    given_clean, given_key = _name_forms(given_latin, given_khmer)
-    family_clean, family_key = _name_forms(family_latin, family_khmer)
     out.keys.append(record.key)
     out.systems.append(sys.intern(str(record.system)))
     out.given_clean.append(given_clean)
@@ -228,12 +308,37 @@ def prepare_one(record: PersonRecord, out: Prepared) -> None:
     nick_latin = _romanised(nick) if nick and has_khmer(nick) else nick
     out.nick_key.append(_latin_forms(nick_latin)[1] if nick_latin else "")
     out.location.append(sys.intern(normalise_code(record.location_code)))
-    out.caregiver_keys.append(_caregiver_keys(record.caregivers, set(family_key)))
+    carers = record.caregivers
+    out.caregiver_keys.append(
+        _caregiver_keys_cached(carers, family_key)
+        if isinstance(carers, tuple) and all(isinstance(c, str) for c in carers)
+        else _caregiver_keys(carers, set(family_key))
+    )
     out.exact_ids.append(tuple(str(x) for x in (record.exact_ids or ()) if x))
+    out.extra.append(_extra(record.extra))
+    out.organisation.append(sys.intern(_text(record.organisation).lower()))
+
+
+def _extra(extra: object) -> tuple[tuple[str, str], ...]:
+    """Named attributes, values lower-cased with spaces collapsed; malformed items dropped."""
+    found: dict[str, str] = {}
+    for item in extra if isinstance(extra, tuple | list) else ():
+        if isinstance(item, tuple | list) and len(item) == 2:
+            name, value = _text(item[0]), " ".join(_text(item[1]).lower().split())
+            if name and value:
+                found.setdefault(name, value)
+    return tuple(sorted(found.items()))
 
 
 def _text(value: object) -> str:
     return value.strip() if isinstance(value, str) else ""
+
+
+@lru_cache(maxsize=200_000)
+def _caregiver_keys_cached(
+    caregivers: tuple[str, ...], child_family: tuple[str, str]
+) -> tuple[str, ...]:
+    return _caregiver_keys(caregivers, set(child_family))
 
 
 def _caregiver_keys(caregivers: object, child_family: set[str]) -> tuple[str, ...]:

@@ -27,3 +27,6 @@ class PersonRecord:
     location_code: str | None = None  # NCDD code string, zeros kept (2/4/6/8 digits)
     caregivers: tuple[str, ...] = ()  # caregiver names, Latin or Khmer script
     exact_ids: tuple[str, ...] = ()  # ("case:<uuid>", "oscar:<gid>"): shared -> same child
+    # Other named free-text attributes (("suburb", "granville"), ("phone", "...")), compared
+    # generically: a field counts only when both records hold it. Empty in the bridge.
+    extra: tuple[tuple[str, str], ...] = ()

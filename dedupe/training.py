@@ -15,20 +15,22 @@ from dedupe.comparisons import (
     FAMILY_NAME,
     GIVEN_NAME,
     LOCATION,
+    OTHER,
     SEX,
-    PairView,
+    SYSTEMS,
     level_matrix,
 )
+from dedupe.fastpath import FastPairView as PairView
 from dedupe.prepare import Prepared
 from dedupe.settings import MatchSettings
-from dedupe.weights import ModelParams, em_m, estimate_prior, random_u
+from dedupe.weights import ModelParams, em_m, estimate_prior, posterior, random_u
 
 _IDX = {c.name: n for n, c in enumerate(COMPARISONS)}
 # rule -> the comparisons whose m it estimates (those it does not block on)
 _RULES: tuple[tuple[str, tuple[int, ...]], ...] = (
     # sex goes with the given name and caregivers' names with the family name, so their m is
     # estimated where names are free to differ
-    ("names", tuple(_IDX[c.name] for c in (BIRTH_DATE, LOCATION))),
+    ("names", tuple(_IDX[c.name] for c in (BIRTH_DATE, LOCATION, OTHER, SYSTEMS))),
     ("birth", tuple(_IDX[c.name] for c in (GIVEN_NAME, FAMILY_NAME, SEX, CAREGIVER))),
 )
 
@@ -65,23 +67,13 @@ def fit_params(
     n = len(rows)
     total_pairs = n * (n - 1) / 2
     ra, rb = random_pairs(rng, rows, min(settings.u_pairs, max(int(total_pairs), 1)))
-    u = random_u(level_matrix(PairView(table, ra, rb)))
-    m: list[np.ndarray] = [np.zeros(len(c.levels)) for c in COMPARISONS]
-    iterations = 0
+    random_levels = level_matrix(PairView(table, ra, rb))
+    u = random_u(random_levels)
+    rule_levels = []
     for rule, free in _RULES:
         a, b = rule_pairs(table, rows, rule, settings.max_block_size)
         a, b = _sample(rng, a, b, settings.em_max_pairs)
-        found, done = em_m(
-            level_matrix(PairView(table, a, b)),
-            u,
-            free,
-            labelled=labelled,
-            labels=labels,
-            iterations=settings.em_iterations,
-        )
-        iterations += done
-        for c, values in found.items():
-            m[c] = values
+        rule_levels.append((level_matrix(PairView(table, a, b)), free))
     if isinstance(candidates, np.ndarray):
         cand_levels, scale = candidates, 1.0
     else:
@@ -89,7 +81,28 @@ def fit_params(
         scale = max(len(ca) / settings.em_max_pairs, 1.0)
         ca, cb = _sample(rng, ca, cb, settings.em_max_pairs)
         cand_levels = level_matrix(PairView(table, ca, cb))
-    prior = estimate_prior(cand_levels, m, u, total_pairs / scale)
+    iterations = 0
+    m: list[np.ndarray] = []
+    prior = 0.0
+    # Two rounds: the second estimates u again without the random pairs the first model
+    # takes for the same child (see ``random_u``), then m and the prior with that u.
+    for round_ in range(2):
+        if round_:
+            u = random_u(random_levels, weights=1.0 - posterior(random_levels, m, u, prior))
+        m = [np.zeros(len(c.levels)) for c in COMPARISONS]
+        for levels, free in rule_levels:
+            found, done = em_m(
+                levels,
+                u,
+                free,
+                labelled=labelled,
+                labels=labels,
+                iterations=settings.em_iterations,
+            )
+            iterations += done
+            for c, values in found.items():
+                m[c] = values
+        prior = estimate_prior(cand_levels, m, u, total_pairs / scale)
     summary = {
         name: {"distinct": len(c), "records": sum(c.values())} for name, c in (freq or {}).items()
     }

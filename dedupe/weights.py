@@ -25,7 +25,7 @@ import numpy as np
 
 from dedupe.comparisons import COMPARISONS
 
-VERSION = 1
+VERSION = 2  # 2: "other details" comparison added
 _EPS = 1e-6
 
 
@@ -83,14 +83,21 @@ class ModelParams:
         return out
 
 
-def random_u(levels: np.ndarray, smoothing: float = 1.0) -> list[np.ndarray]:
+def random_u(
+    levels: np.ndarray, smoothing: float = 1.0, weights: np.ndarray | None = None
+) -> list[np.ndarray]:
     """u per level from the level matrix of random record pairs (almost all different children).
 
     Levels unseen among the random pairs get a pseudo-count, so no weight is infinite.
+    ``weights`` (P(different children) per pair, from a first fit) take out the few true pairs
+    a random sample holds: in a small list with many duplicates they are what makes "every
+    detail agrees" look common among different people.
     """
     out = []
     for c, comparison in enumerate(COMPARISONS):
-        counts = np.bincount(levels[:, c], minlength=len(comparison.levels)).astype(np.float64)
+        counts = np.bincount(
+            levels[:, c], weights=weights, minlength=len(comparison.levels)
+        ).astype(np.float64)
         counts[1:] += smoothing
         counts[0] = 0.0
         out.append(counts / max(counts.sum(), _EPS))
@@ -180,6 +187,16 @@ def estimate_prior(
             break
         prior = new
     return prior
+
+
+def posterior(levels: np.ndarray, m: list[np.ndarray], u: list[np.ndarray], prior: float):
+    """P(same child | levels) for each row of a level matrix (no term frequencies)."""
+    logit = np.full(len(levels), math.log(prior / (1 - prior)))
+    for c in range(len(COMPARISONS)):
+        col = levels[:, c].astype(np.int64)
+        w = np.log(np.maximum(m[c][col], _EPS)) - np.log(np.maximum(u[c][col], _EPS))
+        logit += np.where(col > 0, w, 0.0)
+    return 1.0 / (1.0 + np.exp(-np.clip(logit, -60, 60)))
 
 
 def _initial(level_count: int) -> np.ndarray:

@@ -188,4 +188,6 @@ def test_explain_lists_every_comparison(matcher: Matcher) -> None:
         "location",
         "sex",
         "caregiver",
+        "other details",
+        "systems",
     ]

@@ -1,8 +1,8 @@
 """Quality smoke test on the shared dev corpus (skipped when the corpus is not there).
 
 Asserts what was measured (README of the bench: bench/matching_quality.py), with a margin:
-one-shot P 0.9958 R 0.778 F1 0.874, siblings 2, reviews 880 (R+review 0.907);
-two-step P 0.9974 R 0.769 F1 0.869, siblings 1, reviews 779 (R+review 0.897);
+one-shot P 0.9952 R 0.829 F1 0.904, siblings 1, reviews 870 (R+review 0.933);
+two-step P 0.9952 R 0.822 F1 0.901, siblings 2, reviews 890 (R+review 0.933);
 blocking recall 0.9965.
 """
 
@@ -32,10 +32,10 @@ def test_dev_corpus_quality(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
     for name in ("one-shot", "two-step"):
         r = results[name]
         assert r.precision >= 0.995, name
-        assert r.f1 >= 0.86, name
+        assert r.f1 >= 0.895, name
         assert r.sibling_merges <= 2, name
         assert r.reviews <= 927, name
-        assert r.recall_with_review >= 0.89, name
+        assert r.recall_with_review >= 0.925, name
 
 
 def test_bench_script_has_a_help() -> None:

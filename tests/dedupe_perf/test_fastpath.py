@@ -1,0 +1,141 @@
+"""FastPairView computes exactly what PairView computes, at the same moment (the matching
+model may change: the comparison is always against the current reference)."""
+
+from __future__ import annotations
+
+from dataclasses import fields
+from datetime import date
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import dedupe.engine
+import dedupe.training
+from dedupe.blocking import candidate_pairs
+from dedupe.comparisons import PairView, level_matrix, sibling_pattern
+from dedupe.engine import Matcher
+from dedupe.fastpath import FastPairView, level_matrix_chunked, score_chunked
+from dedupe.prepare import Prepared, prepare
+from dedupe.records import PersonRecord
+from dedupe.scoring import Scored, score
+
+_FEATURES = (
+    "_gg",
+    "_ff",
+    "_gf",
+    "_fg",
+    "swapped",
+    "given_sim",
+    "family_sim",
+    "given_contained",
+    "given_skeleton",
+    "family_skeleton",
+    "location_depth",
+    "caregiver_sim",
+    "has_home",
+)
+
+
+def _assert_same_view(table: Prepared, a: np.ndarray, b: np.ndarray) -> None:
+    ref, fast = PairView(table, a, b), FastPairView(table, a, b)
+    assert np.array_equal(level_matrix(ref), level_matrix(fast))
+    assert np.array_equal(sibling_pattern(ref), sibling_pattern(fast))
+    for name in _FEATURES:
+        x, y = getattr(ref, name), getattr(fast, name)
+        assert x.dtype == y.dtype and np.array_equal(x, y), name
+    for x, y in zip(ref.dates(), fast.dates(), strict=True):
+        assert np.array_equal(x, y)
+
+
+def test_candidate_pairs_same_features(dev_table: Prepared) -> None:
+    a, b = candidate_pairs(dev_table, 30)
+    pick = np.random.default_rng(7).choice(len(a), min(len(a), 80_000), replace=False)
+    _assert_same_view(dev_table, a[pick], b[pick])
+
+
+def test_random_pairs_same_features(dev_table: Prepared) -> None:
+    rng = np.random.default_rng(3)
+    a, b = rng.integers(0, len(dev_table), (2, 30_000))
+    _assert_same_view(dev_table, a, b)
+
+
+def test_no_pairs(dev_table: Prepared) -> None:
+    _assert_same_view(dev_table, np.zeros(0, np.int64), np.zeros(0, np.int64))
+
+
+@pytest.fixture()
+def fast_engine(monkeypatch: pytest.MonkeyPatch):
+    """The engine with the swaps the lead is asked to make (PairView -> FastPairView)."""
+
+    def swap() -> None:
+        monkeypatch.setattr(dedupe.engine, "PairView", FastPairView)
+        monkeypatch.setattr(dedupe.training, "PairView", FastPairView)
+
+    return swap
+
+
+def test_dev_corpus_link_unchanged(dev_records: list[PersonRecord], fast_engine) -> None:
+    before = Matcher().link(dev_records)
+    fast_engine()
+    after = Matcher().link(dev_records)
+    assert sorted(map(sorted, before.clusters)) == sorted(map(sorted, after.clusters))
+    assert [(r.key_a, r.key_b, r.score) for r in before.reviews] == [
+        (r.key_a, r.key_b, r.score) for r in after.reviews
+    ]
+
+
+_NAMES = ["Sok", "Sokha", "Dara", "Dary", "Srey Mom", "Sreymom", "Neang", "Sreyneang", "Chan"]
+_records = st.builds(
+    PersonRecord,
+    key=st.uuids().map(str),
+    system=st.sampled_from(["primero", "oscar"]),
+    given=st.sampled_from(_NAMES) | st.text(max_size=8),
+    family=st.sampled_from(_NAMES + ["", "សុខ (Sok)"]),
+    nickname=st.sampled_from([None, "Neang", "Mom"]),
+    sex=st.sampled_from(["female", "male", None]),
+    birth_date=st.none() | st.dates(date(2008, 1, 1), date(2009, 12, 31)),
+    birth_precision=st.sampled_from(["exact", "year"]),
+    location_code=st.sampled_from([None, "12", "1214", "12140302", "12140303"]),
+    caregivers=st.lists(
+        st.sampled_from(["Kong Sokhom", "Kong Sokhum", "ចាន់ ដារា"]), max_size=3
+    ).map(tuple),
+)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(_records, min_size=2, max_size=12), st.data())
+def test_any_records_same_features(records: list[PersonRecord], data: st.DataObject) -> None:
+    table = prepare(records)
+    rows = st.integers(0, len(records) - 1)
+    pairs = data.draw(st.lists(st.tuples(rows, rows), min_size=1, max_size=40))
+    a = np.array([p[0] for p in pairs])
+    b = np.array([p[1] for p in pairs])
+    _assert_same_view(table, a, b)
+
+
+def test_chunked_levels_and_scores_match_whole(
+    dev_records: list[PersonRecord], dev_table: Prepared
+) -> None:
+    matcher = Matcher()
+    matcher.link(dev_records)
+    assert matcher.params is not None
+    a, b = candidate_pairs(dev_table, 30)
+    a, b = a[:50_000], b[:50_000]
+    whole_view = PairView(dev_table, a, b)
+    levels = level_matrix(whole_view)
+    assert np.array_equal(level_matrix_chunked(dev_table, a, b, chunk=7_000), levels)
+
+    def score_view(view: PairView, lv: np.ndarray) -> Scored:
+        return score(view, matcher.params, matcher.freq, 4.0, lv)
+
+    def keep(s: Scored) -> np.ndarray:
+        return (s.prob >= 0.05) | s.sibling
+
+    whole = score_view(whole_view, levels)
+    expected = np.flatnonzero(keep(whole))
+    picked, part = score_chunked(dev_table, a, b, levels, score_view, keep, chunk=7_000)
+    assert np.array_equal(picked, expected)
+    for f in fields(Scored):
+        assert np.array_equal(getattr(part, f.name), getattr(whole, f.name)[expected]), f.name
