@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 
 from bridge.store.db import Store
 from bridge.store.schema import (
@@ -34,22 +34,36 @@ def children_export_rows(session: Session) -> Iterator[tuple[str, str, str]]:
     yield from ((system, record_id, child_id) for system, record_id, child_id in rows)
 
 
+def child_of_keys(session: Session, keys: set[str]) -> dict[str, str]:
+    """``system:record_id`` -> child id, for the given record keys (one pass over the links)."""
+    out: dict[str, str] = {}
+    rows = session.execute(
+        select(SourceRecordRow.system, SourceRecordRow.record_id, LinkRow.child_id)
+        .join(LinkRow, LinkRow.record_pk == SourceRecordRow.id)
+        .execution_options(yield_per=10000)
+    )
+    for system, record_id, child_id in rows:
+        key = f"{system}:{record_id}"
+        if key in keys:
+            out[key] = child_id
+    return out
+
+
 def open_reviews(session: Session) -> list[ReviewItemRow]:
     """Open review items whose two records are still in different children."""
-    rec_a, rec_b = aliased(SourceRecordRow), aliased(SourceRecordRow)
-    link_a, link_b = aliased(LinkRow), aliased(LinkRow)
-    key_a = rec_a.system + ":" + rec_a.record_id
-    key_b = rec_b.system + ":" + rec_b.record_id
-    query = (
-        select(ReviewItemRow)
-        .join(rec_a, key_a == ReviewItemRow.key_a)
-        .join(rec_b, key_b == ReviewItemRow.key_b)
-        .join(link_a, link_a.record_pk == rec_a.id)
-        .join(link_b, link_b.record_pk == rec_b.id)
-        .where(ReviewItemRow.state == "open", link_a.child_id != link_b.child_id)
-        .order_by(ReviewItemRow.score.desc(), ReviewItemRow.id)
+    items = list(
+        session.scalars(
+            select(ReviewItemRow)
+            .where(ReviewItemRow.state == "open")
+            .order_by(ReviewItemRow.score.desc(), ReviewItemRow.id)
+        )
     )
-    return list(session.scalars(query))
+    child = child_of_keys(session, {k for i in items for k in (i.key_a, i.key_b)})
+    return [
+        i
+        for i in items
+        if i.key_a in child and i.key_b in child and child[i.key_a] != child[i.key_b]
+    ]
 
 
 @dataclass
