@@ -22,6 +22,8 @@ from dedupe.prepare import Prepared
 CLOSE = 0.92
 # Below this, and not contained in each other, two given names "clearly disagree" (siblings).
 DIFFERENT = 0.85
+# Below this two names have little in common (Phearum / Rithy).
+FAR = 0.6
 
 
 def _sim_ids(words: list[str], left: np.ndarray, right: np.ndarray) -> np.ndarray:
@@ -497,11 +499,14 @@ def sibling_pattern(view: PairView) -> np.ndarray:
     twins = _dob_exact(view) & somewhere
     household = (view.caregiver_sim >= CLOSE) | (view.location_depth >= 4) | twins
     straight = _one_agrees_other_differs(view._ff, view._gg) & ~view.given_contained
+    # both records with the family name in the given field: the "given" agrees exactly and
+    # the "family" (really the given names) is far apart
+    reversed_ = (view._gg >= 0.99) & (view._ff >= 0) & (view._ff < FAR) & ~view.given_contained
     crossed = view.swapped & (
         _one_agrees_other_differs(view._gf, view._fg)
         | _one_agrees_other_differs(view._fg, view._gf)
     )
-    differs = (straight | crossed) & household
+    differs = (straight | reversed_ | crossed) & household
     close_only = (view.family_sim >= CLOSE) & (view.given_sim >= 0) & (view.given_sim < 1.0)
     near_home = (view.caregiver_sim >= CLOSE) | (view.location_depth >= 4)
     return differs | (close_only & near_home & ~_dob_exact(view) & ~view.given_contained)

@@ -224,3 +224,20 @@ def test_same_child_is_not_a_sibling() -> None:
         {**HOME, "given": "Sreymom", "birth_date": "2015-02-01"},
         {**HOME, "given": "Srey Mom", "birth_date": "2015-02-01"},
     )
+
+
+def test_both_records_with_the_family_name_in_the_given_field_still_siblings() -> None:
+    """Two brothers typed family-first on both forms: the shared 'given' is the family name."""
+    home = {"location_code": "18060504", "caregivers": ("Pich Sokunthea",)}
+    assert _sibling(
+        {**home, "given": "Pich", "family": "Dalin", "birth_date": "2015-02-01"},
+        {**home, "given": "Pich", "family": "Vuthy", "birth_date": "2017-05-09"},
+    )
+
+
+def test_a_typo_in_the_other_name_is_not_the_reversed_sibling_pattern() -> None:
+    home = {"location_code": "18060504", "caregivers": ("Pich Sokunthea",)}
+    assert not _sibling(
+        {**home, "given": "Pich", "family": "Sreymom", "birth_date": "2015-02-01"},
+        {**home, "given": "Pich", "family": "Sreymon", "birth_date": "2015-02-01"},
+    )
