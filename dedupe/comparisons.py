@@ -193,9 +193,7 @@ class PairView:
         """
         n = len(self.a)
         agree, shared = np.zeros(n, np.int16), np.zeros(n, np.int16)
-        rows = self.t.extra
-        names = sorted({name for row in rows for name, _ in row})
-        for name in names:
+        for name in _extra_names(self.t):
             ids, words = _extra_ids(self.t, name)
             la, lb = ids[self.a], ids[self.b]
             both = (la > 0) & (lb > 0)
@@ -216,6 +214,36 @@ class PairView:
             t.day[b].astype(np.int32),
             t.precision[b],
         )
+
+
+def _extra_names(t: Prepared) -> list[str]:
+    """The attribute names of the table's extra fields, cached until the table grows (clustering
+    scores small batches many times: a full scan each time was most of the 1M-record link)."""
+    cache: dict = t.__dict__.setdefault("_extra_cache", {})
+    found = cache.get(("names",))
+    if found is None or found[0] != len(t.extra):
+        found = (len(t.extra), sorted({name for row in t.extra for name, _ in row}))
+        cache[("names",)] = found
+    return found[1]
+
+
+BLANK_CODE = 0  # the code of "" (and of a missing value) in ``_column_codes``
+
+
+def _column_codes(t: Prepared, column: str) -> np.ndarray:
+    """Integer codes of a string column of the table, cached and grown with the table."""
+    cache: dict = t.__dict__.setdefault("_column_codes", {})
+    values = getattr(t, column)
+    codes, seen = cache.get(column, (np.zeros(0, np.int64), {"": BLANK_CODE}))
+    if len(codes) < len(values):
+        fresh = np.fromiter(
+            (seen.setdefault(v or "", len(seen)) for v in values[len(codes) :]),
+            np.int64,
+            len(values) - len(codes),
+        )
+        codes = np.concatenate([codes, fresh])
+        cache[column] = (codes, seen)
+    return codes
 
 
 def _extra_ids(t: Prepared, name: str) -> tuple[np.ndarray, list[str]]:
@@ -441,14 +469,14 @@ OTHER = Comparison(
 
 
 def _same_system(v: PairView) -> np.ndarray:
-    systems = np.asarray(v.t.systems, dtype=object)
+    systems = _column_codes(v.t, "systems")
     return systems[v.a] == systems[v.b]
 
 
 def _same_organisation(v: PairView) -> np.ndarray:
-    orgs = np.asarray(v.t.organisation, dtype=object)
+    orgs = _column_codes(v.t, "organisation")
     oa, ob = orgs[v.a], orgs[v.b]
-    return _same_system(v) & (oa == ob) & (oa != "")
+    return _same_system(v) & (oa == ob) & (oa != BLANK_CODE)
 
 
 SYSTEMS = Comparison(
