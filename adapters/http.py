@@ -229,3 +229,33 @@ class RetryPolicy:
             reraise=True,
         )
         return retrying(fn)
+
+
+class HttpSource:
+    """What every HTTP adapter sets up the same way: base URL, an injected or owned
+    ``httpx.Client`` (tests inject a transport), a clock, and the retry policy."""
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        name: str,
+        client: httpx.Client | None,
+        timeout: float,
+        max_attempts: int,
+        max_wait: float,
+        clock: Callable[[], datetime],
+        sleep: Callable[[float], None] | None,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.name = name
+        self._owns_client = client is None
+        self._client = client or httpx.Client(timeout=timeout)
+        self._clock = clock
+        self.retry_policy = RetryPolicy(max_attempts, max_wait)
+        if sleep is not None:
+            self.retry_policy.sleep = sleep
+
+    def close(self) -> None:
+        if self._owns_client:
+            self._client.close()

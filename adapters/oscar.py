@@ -30,7 +30,7 @@ from adapters.base import Page
 from adapters.errors import AuthError, ConfigError, FatalSourceError, RetryableSourceError
 from adapters.files import JsonStreamError, entries_to_pages, iter_entries
 from adapters.http import (
-    RetryPolicy,
+    HttpSource,
     body_json,
     error_for_status,
     mapped_errors,
@@ -83,7 +83,7 @@ def since_date(since: str | None) -> str:
     return moment.strftime(SINCE_FORMAT)
 
 
-class OscarAdapter:
+class OscarAdapter(HttpSource):
     """Talks to one OSCaR deployment as the external system's admin user."""
 
     system = "oscar"
@@ -106,18 +106,20 @@ class OscarAdapter:
     ) -> None:
         if chunk_size < 1:
             raise ConfigError(f"{name}: chunk_size must be at least 1, not {chunk_size}")
-        self.base_url = base_url.rstrip("/")
-        self.name = name
+        super().__init__(
+            base_url,
+            name=name,
+            client=client,
+            timeout=timeout,
+            max_attempts=max_attempts,
+            max_wait=max_wait,
+            clock=clock,
+            sleep=sleep,
+        )
         self.overlap = overlap
         self.chunk_size = chunk_size
         self._email = email
         self._password = password
-        self._owns_client = client is None
-        self._client = client or httpx.Client(timeout=timeout)
-        self._clock = clock
-        self.retry_policy = RetryPolicy(max_attempts, max_wait)
-        if sleep is not None:
-            self.retry_policy.sleep = sleep
         self._token: dict[str, str] | None = None
 
     # --- the one error function -------------------------------------------------------------
@@ -257,7 +259,3 @@ class OscarAdapter:
         if not isinstance(answer, dict):
             raise FatalSourceError(self.name, "answer is not a JSON object")
         return answer
-
-    def close(self) -> None:
-        if self._owns_client:
-            self._client.close()

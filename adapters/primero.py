@@ -34,7 +34,14 @@ import httpx
 from adapters.base import Page, SourceRecord
 from adapters.errors import AuthError, ConfigError, FatalSourceError
 from adapters.files import entry_to_record
-from adapters.http import RetryPolicy, body_json, error_for_status, message_text, read_json, send
+from adapters.http import (
+    HttpSource,
+    body_json,
+    error_for_status,
+    message_text,
+    read_json,
+    send,
+)
 
 CASES = "/api/v2/cases"
 TOKENS = "/api/v2/tokens"
@@ -90,7 +97,7 @@ def primero_message(body: Any) -> str:
     return message_text("; ".join(part for part in parts if part))
 
 
-class PrimeroAdapter:
+class PrimeroAdapter(HttpSource):
     """Talks to one Primero v2 instance as one integration user."""
 
     system = "primero"
@@ -115,18 +122,20 @@ class PrimeroAdapter:
             raise ConfigError(f"{name}: auth must be 'basic' or 'token', not {auth!r}")
         if page_size < 1:
             raise ConfigError(f"{name}: page_size must be at least 1, not {page_size}")
-        self.base_url = base_url.rstrip("/")
-        self.name = name
+        super().__init__(
+            base_url,
+            name=name,
+            client=client,
+            timeout=timeout,
+            max_attempts=max_attempts,
+            max_wait=max_wait,
+            clock=clock,
+            sleep=sleep,
+        )
         self.page_size = page_size
         self._username = username
         self._password = password
         self._auth = auth
-        self._owns_client = client is None
-        self._client = client or httpx.Client(timeout=timeout)
-        self._clock = clock
-        self.retry_policy = RetryPolicy(max_attempts, max_wait)
-        if sleep is not None:
-            self.retry_policy.sleep = sleep
         self._bearer: str | None = None
         self._signed_in = False
 
@@ -351,10 +360,6 @@ class PrimeroAdapter:
         if not isinstance(answer, dict) or not isinstance(answer.get("data"), kind):
             raise FatalSourceError(self.name, f"answer has no 'data' {kind.__name__}")
         return answer["data"]
-
-    def close(self) -> None:
-        if self._owns_client:
-            self._client.close()
 
 
 def _same_second(value: str, second: datetime) -> bool:
