@@ -124,7 +124,14 @@ def two_step(records: Sequence[PersonRecord], settings: MatchSettings) -> LinkPl
     groups: dict[str, list[str]] = defaultdict(list)
     for key, label in final.items():
         groups[label].append(key)
-    return LinkPlan(list(groups.values()), first.reviews + second.reviews)
+    # one queue, as the bridge keeps it: pairs still in two children, best first, within the
+    # budget of the records held
+    reviews = sorted(
+        (r for r in first.reviews + second.reviews if final[r.key_a] != final[r.key_b]),
+        key=lambda r: -r.score,
+    )
+    budget = max(1, int(settings.review_budget_share * len(final)))
+    return LinkPlan(list(groups.values()), reviews[:budget])
 
 
 def blocking_recall(corpus: Corpus, settings: MatchSettings) -> tuple[float, int]:

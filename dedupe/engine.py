@@ -21,18 +21,20 @@ import numpy as np
 
 from dedupe.blocking import BlockIndex
 from dedupe.cluster import Clusterer
-from dedupe.comparisons import COMPARISONS, level_matrix
-from dedupe.competition import NONE, Competition, compete, group_of
+from dedupe.comparisons import COMPARISONS, SYSTEMS, level_matrix
+from dedupe.competition import NONE, Competition, adjust_prob, compete, group_of
 from dedupe.extra_blocking import ExtraBlocks, union_pairs
 from dedupe.fastpath import FastPairView as PairView
 from dedupe.prepare import Prepared, prepare
 from dedupe.records import PersonRecord
+from dedupe.review_queue import implied_bits, source_penalties
 from dedupe.scoring import Scored, score
 from dedupe.settings import MatchSettings
 from dedupe.training import fit_params
 from dedupe.weights import ModelParams
 
 KeyPair = tuple[str, str]
+_SYSTEMS = COMPARISONS.index(SYSTEMS)
 
 
 @dataclass(frozen=True)
@@ -306,7 +308,7 @@ class MatchIndex:
         race = compete(a, b, scored.prob, groups, self.labels, settings)
         decided = race.adjusted(scored.prob)
         clusterer = self._clusterer(rows, a, b, scored, must_link, cannot_link, decided, groups)
-        plan = self._plan(clusterer, rows, a, b, scored, decided, race)
+        plan = self._plan(clusterer, rows, a, b, scored, decided, race, groups)
         return plan
 
     def _clusterer(self, rows, a, b, scored, must_link, cannot_link, decided, groups) -> Clusterer:
@@ -356,7 +358,15 @@ class MatchIndex:
         return cl
 
     def _plan(
-        self, cl: Clusterer, rows, a, b, scored: Scored, decided: np.ndarray, race: Competition
+        self,
+        cl: Clusterer,
+        rows,
+        a,
+        b,
+        scored: Scored,
+        decided: np.ndarray,
+        race: Competition,
+        groups: Sequence[str],
     ) -> LinkPlan:
         settings = self.matcher.settings
         new_rows = set(rows)
@@ -370,24 +380,38 @@ class MatchIndex:
                 if self.labels[row] is None:
                     self._set_label(row, label)
             clusters.append([self.table.keys[r] for r in sorted(members)])
-        # best first (posterior after competition), down to ``lower``, and no more than the
-        # budget: a share of the records the index holds (what the helpdesk can take)
+        # best first (posterior after competition and what a merge would imply, see
+        # ``review_queue``), down to ``lower``, and no more than the budget: a share of the
+        # records the index holds (what the helpdesk can take)
         alive = sum(1 for label in self.labels if label is not None)
         budget = max(1, int(settings.review_budget_share * alive))
+        pick = [
+            k
+            for k in np.flatnonzero(decided >= settings.lower).tolist()
+            if self.labels[int(a[k])] != self.labels[int(b[k])]
+        ]
+        penalties = source_penalties(self.matcher.params.level_weights()[_SYSTEMS])
+
+        def members(row: int) -> list[int]:
+            return self.rows_of_label[self.labels[row]]
+
+        bits = np.array(
+            [
+                implied_bits(int(a[k]), int(b[k]), members, self.table.systems, groups, penalties)
+                for k in pick
+            ]
+        )
+        ranked = adjust_prob(decided[pick], bits) if pick else np.zeros(0)
         reviews = []
-        pick = np.flatnonzero(decided >= settings.lower)
-        for k in pick[np.argsort(-decided[pick], kind="stable")]:
-            x, y = int(a[k]), int(b[k])
-            if self.labels[x] == self.labels[y]:
-                continue
-            if len(reviews) >= budget:
+        for n in np.argsort(-ranked, kind="stable").tolist():
+            if len(reviews) >= budget or ranked[n] < settings.lower:
                 break
+            k = pick[n]
+            evidence = _evidence(scored, k, race)
+            if bits[n]:
+                implied = Evidence("same system if merged", "implied", round(float(bits[n]), 3))
+                evidence += (implied,)
             reviews.append(
-                ReviewPair(
-                    self.table.keys[x],
-                    self.table.keys[y],
-                    float(decided[k]),
-                    _evidence(scored, k, race),
-                )
+                ReviewPair(self.table.keys[a[k]], self.table.keys[b[k]], float(ranked[n]), evidence)
             )
         return LinkPlan(clusters, reviews)

@@ -73,9 +73,10 @@ def score(
         shares = []
         for g, f in ((ga[hit], fa[hit]), (gb[hit], fb[hit])):
             names = ["|".join(sorted((words[x], words[y]))) for x, y in zip(g, f, strict=False)]
-            shares.append(
-                np.fromiter((freq["full"].get(k, 1) / total for k in names), np.float64, len(hit))
-            )
+            # how often *other* records carry the name: the pair's own two records are not
+            # evidence of a namesake (a name seen only in the pair is as rare as one can tell)
+            others = (max(freq["full"].get(k, 2) - 2, 1) for k in names)
+            shares.append(np.fromiter((n / total for n in others), np.float64, len(hit)))
         share = np.maximum(shares[0], shares[1])
         weights[hit, _GIVEN] += np.clip(np.log2(u_both / share), -tf_bound, tf_bound)
     sibling = sibling_pattern(view) if n else np.zeros(0, bool)
