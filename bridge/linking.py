@@ -247,6 +247,9 @@ class Linker:
         session.flush()
         mark_empty_children(session, emptied)
         counts.reviews += self._store_reviews(session, plan.reviews)
+        session.flush()
+        settings = matcher_settings(self.config)
+        trim_review_queue(session, max(1, int(settings.review_budget_share * len(self.persons))))
         return counts
 
     def _child_for(
@@ -302,7 +305,7 @@ class Linker:
     def _store_reviews(self, session: Session, reviews: Sequence) -> int:
         decided = decided_pairs(session)
         return sum(
-            upsert_review(session, review)
+            upsert_review(session, review, reopen_stale=True)
             for review in reviews
             if tuple(sorted((review.key_a, review.key_b))) not in decided
             and self.labels.get(review.key_a) != self.labels.get(review.key_b)
@@ -324,6 +327,19 @@ def decided_pairs(session: Session) -> set[tuple[str, str]]:
         (min(r.key_a, r.key_b), max(r.key_a, r.key_b))
         for r in session.scalars(select(MatchConstraintRow).where(MatchConstraintRow.active))
     }
+
+
+def trim_review_queue(session: Session, budget: int) -> int:
+    """Keep the queue within what the helpdesk can take: the best ``budget`` open items (of
+    those whose two records are still in two children) stay open, the others become stale.
+    Each sync ranks its own new pairs; this makes the queue one best-first list across syncs.
+    A later sync or relink that proposes a stale pair again reopens it. Returns how many."""
+    from bridge.reports import open_reviews
+
+    extra = open_reviews(session)[budget:]
+    for item in extra:
+        item.state = "stale"
+    return len(extra)
 
 
 def upsert_review(session: Session, review: ReviewPair, *, reopen_stale: bool = False) -> bool:
