@@ -16,6 +16,7 @@ from dedupe.comparisons import (
     GIVEN_NAME,
     LOCATION,
     OTHER,
+    RARE_DETAIL,
     SEX,
     SYSTEMS,
     level_matrix,
@@ -30,7 +31,7 @@ _IDX = {c.name: n for n, c in enumerate(COMPARISONS)}
 _RULES: tuple[tuple[str, tuple[int, ...]], ...] = (
     # sex goes with the given name and caregivers' names with the family name, so their m is
     # estimated where names are free to differ
-    ("names", tuple(_IDX[c.name] for c in (BIRTH_DATE, LOCATION, OTHER, SYSTEMS))),
+    ("names", tuple(_IDX[c.name] for c in (BIRTH_DATE, LOCATION, OTHER, RARE_DETAIL, SYSTEMS))),
     ("birth", tuple(_IDX[c.name] for c in (GIVEN_NAME, FAMILY_NAME, SEX, CAREGIVER))),
 )
 

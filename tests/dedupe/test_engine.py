@@ -189,5 +189,6 @@ def test_explain_lists_every_comparison(matcher: Matcher) -> None:
         "sex",
         "caregiver",
         "other details",
+        "rare details",
         "systems",
     ]
