@@ -616,7 +616,9 @@ def sibling_pattern(view: PairView) -> np.ndarray:
     way round on one side, "one name agrees, the other clearly differs" counts the same.
     Also a sibling: given names only close (not the same key) where the household agrees but
     the birth date is not the same exact date (siblings often get similar names: Chanthou /
-    Chantha, and a year-off birth date is as likely a sibling as a typing error).
+    Chantha, and a year-off birth date is as likely a sibling as a typing error), unless the
+    given names are one name spelled two ways (>= 0.92) and the birth year agrees with one side
+    an estimate (a sibling would have to be born the same year).
     """
     # Same birth date (twins) counts only where something of where the child lives is known:
     # with no location and no caregiver on either side (FEBRL-like lists), a replaced given
@@ -635,7 +637,12 @@ def sibling_pattern(view: PairView) -> np.ndarray:
     differs = (straight | reversed_ | crossed) & household
     close_only = (view.family_sim >= CLOSE) & (view.given_sim >= 0) & (view.given_sim < 1.0)
     near_home = (view.caregiver_sim >= CLOSE) | (view.location_depth >= 4)
-    return differs | (close_only & near_home & ~_dob_exact(view) & ~view.given_contained)
+    # a given name spelled another way (>= CLOSE) with a birth year that agrees where one side
+    # is only an estimate is one child written twice: a sibling would need the same year
+    spelled_twice = (view.given_sim >= CLOSE) & _dob_year_estimated(view)
+    return differs | (
+        close_only & near_home & ~_dob_exact(view) & ~view.given_contained & ~spelled_twice
+    )
 
 
 def level_matrix(view: PairView) -> np.ndarray:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 
 from dedupe.comparisons import (
@@ -240,4 +242,26 @@ def test_a_typo_in_the_other_name_is_not_the_reversed_sibling_pattern() -> None:
     assert not _sibling(
         {**home, "given": "Pich", "family": "Sreymom", "birth_date": "2015-02-01"},
         {**home, "given": "Pich", "family": "Sreymon", "birth_date": "2015-02-01"},
+    )
+
+
+def test_similar_given_names_a_year_apart_in_one_household_are_siblings() -> None:
+    """Chanthou / Chantha born a year apart: siblings often get similar names."""
+    assert _sibling(
+        {**HOME, "given": "Chanthou", "birth_date": "2015-02-01"},
+        {**HOME, "given": "Chantha", "birth_date": "2016-06-09"},
+    )
+
+
+def test_a_given_name_spelled_another_way_with_an_agreeing_estimated_year_is_one_child() -> None:
+    """Vuthy / Veuthy, 2022 (estimated) / 2022-05-03: a sibling would need the same year."""
+    estimated = {"birth_date": date(2022, 1, 1), "birth_precision": "estimated"}
+    assert not _sibling(
+        {**HOME, "given": "Veuthy", **estimated},
+        {**HOME, "given": "Vuthy", "birth_date": "2022-05-03"},
+    )
+    # the same spellings a year apart stay a sibling pattern
+    assert _sibling(
+        {**HOME, "given": "Veuthy", "birth_date": "2021-02-01"},
+        {**HOME, "given": "Vuthy", "birth_date": "2022-05-03"},
     )
