@@ -42,6 +42,13 @@ class Clusterer:
         if label is not None:
             self.label[node] = label
 
+    def add_nodes(self, nodes: Iterable[int]) -> None:
+        """``add_node`` of each node without a label, in order (a million at a full link)."""
+        parent, members = self.parent, self.members
+        fresh = [node for node in dict.fromkeys(nodes) if node not in parent]
+        parent.update(zip(fresh, fresh, strict=True))
+        members.update((node, [node]) for node in fresh)
+
     def add_group(self, nodes: Sequence[int], label: str) -> None:
         """Existing child: nodes already together under one label."""
         for node in nodes:

@@ -19,12 +19,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from dedupe.arrays import sorted_unique
 from dedupe.blocking import BlockIndex
 from dedupe.cluster import Clusterer
 from dedupe.comparisons import COMPARISONS, level_matrix
 from dedupe.competition import NONE, Competition, compete, group_of
 from dedupe.extra_blocking import ExtraBlocks, union_pairs
 from dedupe.fastpath import FastPairView as PairView
+from dedupe.fastpath import warm_up
+from dedupe.pair_chunks import compare, score_kept
 from dedupe.prepare import Prepared, prepare
 from dedupe.records import PersonRecord
 from dedupe.scoring import Scored, score
@@ -198,6 +201,8 @@ class MatchIndex:
         self.blocks = BlockIndex()
         self.extra_blocks = ExtraBlocks()
         self.labels: list[str | None] = []
+        # "system|organisation" of each row (competition, same-source rule), grown with the table
+        self.groups: list[str] = []
         self.rows_of_label: dict[str, list[int]] = {}
         self.row_of_key: dict[str, int] = {}
         self.row_of_id: dict[str, list[int]] = {}
@@ -219,10 +224,15 @@ class MatchIndex:
             self.row_of_key[self.table.keys[row]] = row
             for ident in self.table.exact_ids[row]:
                 self.row_of_id.setdefault(ident, []).append(row)
+        systems, organisations = self.table.systems[start:], self.table.organisation[start:]
+        self.groups.extend(map(group_of, systems, organisations))
         self.blocks.add(self.table, rows)
         self.extra_blocks.add(self.table, rows)
         for name, counter in _freq(self.table, rows).items():
             self.freq[name].update(counter)
+        # per-row features that scoring looks up, computed now for the new rows only: left to
+        # the first scoring they would be computed for the whole table inside an ``add``
+        warm_up(self.table)
         return rows
 
     def _set_label(self, row: int, label: str) -> None:
@@ -289,20 +299,33 @@ class MatchIndex:
             a, b = self.blocks.pairs_with(self.table, rows, settings.max_block_size)
             extra = self.extra_blocks.pairs(self.table, rows, settings.max_block_size)
         a, b = union_pairs((a, b), extra)
-        alive = np.array(
-            [lab is not None or n for lab, n in zip(self.labels, new, strict=False)], bool
-        )
+        alive = new | np.fromiter((lab is not None for lab in self.labels), bool, len(self.labels))
         keep = (new[a] | new[b]) & alive[a] & alive[b]
-        a, b = a[keep], b[keep]
-        view = PairView(self.table, a, b)
-        levels = level_matrix(view)
+        # row numbers fit in 32 bits: halves what the ~18M candidate pairs of 1M records hold
+        a, b = a[keep].astype(np.int32), b[keep].astype(np.int32)
+        levels, sibling = compare(self.table, a, b)
         big_batch = len(rows) >= max(settings.refit_on_add, settings.refit_share * first)
         if matcher.params is None or (not full and big_batch):
             live = np.flatnonzero(alive)
             matcher.params = matcher._fit_pairs(self.table, live, levels, self.freq)
-        scored = matcher._score(self.table, a, b, self.freq, view, levels)
-        table = self.table
-        groups = [group_of(s, o) for s, o in zip(table.systems, table.organisation, strict=True)]
+        # Only pairs that competition, clustering or the review queue can use are kept; any
+        # other pair the clusterer meets is scored again on demand.
+        floor = min(settings.compatible, settings.competition_floor, settings.lower)
+        floor = min(floor, settings.upper) * (1 - 1e-9)
+        kept, scored = score_kept(
+            self.table,
+            a,
+            b,
+            levels,
+            sibling,
+            matcher.params,
+            self.freq,
+            settings.tf_max_adjust,
+            lambda s: s.prob >= floor,
+        )
+        del levels, sibling
+        a, b = a[kept], b[kept]
+        groups = self.groups
         race = compete(a, b, scored.prob, groups, self.labels, settings)
         decided = race.adjusted(scored.prob)
         clusterer = self._clusterer(rows, a, b, scored, must_link, cannot_link, decided, groups)
@@ -323,16 +346,20 @@ class MatchIndex:
         # only pairs that could pass a compatibility check are kept; any other cross pair is
         # scored again on demand (clusters are small)
         keep = np.flatnonzero((scored.prob >= settings.compatible) | scored.sibling)
-        cl.scores = {
-            (int(a[k]), int(b[k])): (float(scored.prob[k]), bool(scored.sibling[k])) for k in keep
-        }
+        cl.scores = dict(
+            zip(
+                zip(a[keep].tolist(), b[keep].tolist(), strict=True),
+                zip(scored.prob[keep].tolist(), scored.sibling[keep].tolist(), strict=True),
+                strict=True,
+            )
+        )
         for x, y in cannot_link:
             if x in self.row_of_key and y in self.row_of_key:
                 i, j = self.row_of_key[x], self.row_of_key[y]
                 cl.cannot.add((min(i, j), max(i, j)))
-        for row in rows:
-            cl.add_node(row)
-        touched = {int(x) for x in np.concatenate([a, b]) if self.labels[int(x)] is not None}
+        cl.add_nodes(rows)
+        ends = sorted_unique(np.concatenate([a, b])).tolist()
+        touched = {x for x in ends if self.labels[x] is not None}
         for row in rows:
             for ident in self.table.exact_ids[row]:
                 touched.update(r for r in self.row_of_id.get(ident, []) if self.labels[r])
@@ -351,8 +378,9 @@ class MatchIndex:
                 cl.join_hard(i, j)
         # 2. automatic links, strongest first, compatible clusters only
         auto = np.flatnonzero((decided >= settings.upper) & ~scored.sibling)
-        for k in auto[np.argsort(-decided[auto], kind="stable")]:
-            cl.join_scored(int(a[k]), int(b[k]))
+        order = auto[np.argsort(-decided[auto], kind="stable")]
+        for x, y in zip(a[order].tolist(), b[order].tolist(), strict=True):
+            cl.join_scored(x, y)
         return cl
 
     def _plan(

@@ -19,7 +19,7 @@ from rapidfuzz.distance import JaroWinkler
 from rapidfuzz.process import cpdist
 
 from dedupe.arrays import unique_inverse
-from dedupe.comparisons import PairView, _contains, level_matrix
+from dedupe.comparisons import PairView, _column_codes, _contains, level_matrix
 from dedupe.prepare import Prepared
 from dedupe.scoring import Scored
 
@@ -89,6 +89,22 @@ def _word_sims(words: list[str], id_pairs: list[tuple[np.ndarray, np.ndarray]]) 
         values[known] = sims[start : start + len(known)]
         start += len(known)
     return [values for values, _, _ in out]
+
+
+def warm_up(table: Prepared) -> None:
+    """Compute the table's cached per-row features (name signatures, word ids, locations,
+    caregivers, systems) up to its last row, so that scoring only looks them up (and threads
+    scoring chunks of pairs never build them concurrently)."""
+    for name in ("given", "family"):
+        table.name_signatures(name)
+    table.name_ids("nick_key")
+    table.skeleton_ids()
+    table.word_lengths()
+    table.location_levels()
+    table.home_known()
+    table.caregiver_groups()
+    for column in ("systems", "organisation"):
+        _column_codes(table, column)
 
 
 class FastPairView(PairView):

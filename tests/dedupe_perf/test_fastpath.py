@@ -12,7 +12,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import dedupe.engine
-import dedupe.training
 from dedupe.blocking import candidate_pairs
 from dedupe.comparisons import PairView, level_matrix, sibling_pattern
 from dedupe.engine import Matcher
@@ -71,7 +70,6 @@ def fast_engine(monkeypatch: pytest.MonkeyPatch):
 
     def swap() -> None:
         monkeypatch.setattr(dedupe.engine, "PairView", FastPairView)
-        monkeypatch.setattr(dedupe.training, "PairView", FastPairView)
 
     return swap
 
