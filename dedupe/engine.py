@@ -301,8 +301,12 @@ class MatchIndex:
         a, b = union_pairs((a, b), extra)
         alive = new | np.fromiter((lab is not None for lab in self.labels), bool, len(self.labels))
         keep = (new[a] | new[b]) & alive[a] & alive[b]
+        if not keep.all():
+            a, b = a[keep], b[keep]
+        del keep
         # row numbers fit in 32 bits: halves what the ~18M candidate pairs of 1M records hold
-        a, b = a[keep].astype(np.int32), b[keep].astype(np.int32)
+        a = a.astype(np.int32)
+        b = b.astype(np.int32)
         levels, sibling = compare(self.table, a, b)
         big_batch = len(rows) >= max(settings.refit_on_add, settings.refit_share * first)
         if matcher.params is None or (not full and big_batch):
@@ -324,16 +328,23 @@ class MatchIndex:
             lambda s: s.prob >= floor,
         )
         del levels, sibling
+        # every scored pair, for the clusterer: those it is not given scored below compatible
+        pair_codes = (a.astype(np.int64) << 32) | b
         a, b = a[kept], b[kept]
         groups = self.groups
         race = compete(a, b, scored.prob, groups, self.labels, settings)
         decided = race.adjusted(scored.prob)
-        clusterer = self._clusterer(rows, a, b, scored, must_link, cannot_link, decided, groups)
+        clusterer = self._clusterer(
+            rows, a, b, scored, must_link, cannot_link, decided, groups, pair_codes
+        )
         plan = self._plan(clusterer, rows, a, b, scored, decided, race)
         return plan
 
-    def _clusterer(self, rows, a, b, scored, must_link, cannot_link, decided, groups) -> Clusterer:
-        """``decided``: posteriors after competition; compatibility uses the raw ones."""
+    def _clusterer(
+        self, rows, a, b, scored, must_link, cannot_link, decided, groups, pair_codes
+    ) -> Clusterer:
+        """``decided``: posteriors after competition; compatibility uses the raw ones.
+        ``pair_codes``: every pair scored (see ``Clusterer.scored``)."""
         settings = self.matcher.settings
 
         def score_missing(xs: list[int], ys: list[int]) -> list[tuple[float, bool]]:
@@ -343,6 +354,7 @@ class MatchIndex:
         cl = Clusterer(settings.compatible, score_missing)
         cl.group = groups
         cl.same_source = settings.same_source_floor
+        cl.scored = pair_codes
         # only pairs that could pass a compatibility check are kept; any other cross pair is
         # scored again on demand (clusters are small)
         keep = np.flatnonzero((scored.prob >= settings.compatible) | scored.sibling)

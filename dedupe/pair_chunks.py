@@ -11,9 +11,10 @@ results are identical (tests/dedupe_perf/test_pair_chunks.py).
 
 from __future__ import annotations
 
+import multiprocessing as mp
 import os
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import fields
 from typing import TypeVar
@@ -51,11 +52,61 @@ def _run(task: Callable[[tuple[int, int]], _T], spans: Sequence[tuple[int, int]]
 
 
 def _warm(table: Prepared, a: np.ndarray, b: np.ndarray) -> None:
-    """Fill the table's lazy caches once, before threads would all build them."""
+    """Fill the table's lazy caches once, before workers would each build them."""
     if len(a):
         view = FastPairView(table, a[:1], b[:1])
         level_matrix(view)
         sibling_pattern(view)
+
+
+# What forked workers compare: set by the parent just before the fork, read by the children
+# (copy-on-write: the table is not copied nor pickled).
+_JOB: tuple[Prepared, np.ndarray, np.ndarray, bool] | None = None
+
+
+def _compare_span(span: tuple[int, int]) -> tuple[int, np.ndarray, np.ndarray | None]:
+    assert _JOB is not None
+    table, a, b, with_sibling = _JOB
+    i, j = span
+    view = FastPairView(table, a[i:j], b[i:j])
+    return i, level_matrix(view), sibling_pattern(view) if with_sibling else None
+
+
+def _compare_all(
+    table: Prepared, a: np.ndarray, b: np.ndarray, with_sibling: bool, chunk: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Level matrix (and sibling pattern) of the pairs, in forked worker processes when there
+    are several chunks: comparing is mostly Python-level work (distinct names, caregivers),
+    which threads would serialise."""
+    global _JOB
+    n = len(a)
+    levels = np.zeros((n, len(COMPARISONS)), np.int8)
+    sibling = np.zeros(n if with_sibling else 0, bool)
+    _warm(table, a, b)
+    spans = _spans(n, chunk)
+    processes = min(workers(), len(spans))
+    _JOB = (table, a, b, with_sibling)
+    try:
+        if processes <= 1 or "fork" not in mp.get_all_start_methods():
+            results: Iterable[tuple[int, np.ndarray, np.ndarray | None]] = map(_compare_span, spans)
+            _store(results, levels, sibling)
+        else:
+            with mp.get_context("fork").Pool(processes) as pool:
+                _store(pool.imap_unordered(_compare_span, spans), levels, sibling)
+    finally:
+        _JOB = None
+    return levels, sibling
+
+
+def _store(
+    results: Iterable[tuple[int, np.ndarray, np.ndarray | None]],
+    levels: np.ndarray,
+    sibling: np.ndarray,
+) -> None:
+    for i, found, sib in results:
+        levels[i : i + len(found)] = found
+        if sib is not None:
+            sibling[i : i + len(found)] = sib
 
 
 def compare(
@@ -63,33 +114,12 @@ def compare(
 ) -> tuple[np.ndarray, np.ndarray]:
     """(level matrix, sibling pattern) of the pairs (a[k], b[k]): ``level_matrix`` and
     ``sibling_pattern`` of ``FastPairView(table, a, b)``, chunk by chunk."""
-    n = len(a)
-    levels = np.zeros((n, len(COMPARISONS)), np.int8)
-    sibling = np.zeros(n, bool)
-    _warm(table, a, b)
-
-    def task(span: tuple[int, int]) -> None:
-        i, j = span
-        view = FastPairView(table, a[i:j], b[i:j])
-        levels[i:j] = level_matrix(view)
-        sibling[i:j] = sibling_pattern(view)
-
-    _run(task, _spans(n, chunk))
-    return levels, sibling
+    return _compare_all(table, a, b, True, chunk)
 
 
 def levels_of(table: Prepared, a: np.ndarray, b: np.ndarray, chunk: int = CHUNK) -> np.ndarray:
     """``level_matrix(FastPairView(table, a, b))``, chunk by chunk."""
-    n = len(a)
-    levels = np.zeros((n, len(COMPARISONS)), np.int8)
-    _warm(table, a, b)
-
-    def task(span: tuple[int, int]) -> None:
-        i, j = span
-        levels[i:j] = level_matrix(FastPairView(table, a[i:j], b[i:j]))
-
-    _run(task, _spans(n, chunk))
-    return levels
+    return _compare_all(table, a, b, False, chunk)[0]
 
 
 def score_kept(

@@ -314,7 +314,10 @@ def prepare_one(record: PersonRecord, out: Prepared) -> None:
         if isinstance(carers, tuple) and all(isinstance(c, str) for c in carers)
         else _caregiver_keys(carers, set(family_key))
     )
-    out.exact_ids.append(tuple(str(x) for x in (record.exact_ids or ()) if x))
+    ids = record.exact_ids
+    if not (isinstance(ids, tuple) and all(type(x) is str and x for x in ids)):
+        ids = tuple(str(x) for x in (ids or ()) if x)
+    out.exact_ids.append(ids)  # the record's own tuple when it is clean (no copy per record)
     out.extra.append(_extra(record.extra))
     out.organisation.append(sys.intern(_text(record.organisation).lower()))
 
