@@ -34,6 +34,7 @@ from dedupe.scoring import Scored, score
 from dedupe.settings import MatchSettings
 from dedupe.training import fit_params
 from dedupe.weights import ModelParams
+from dedupe.workers import give_back_memory
 
 KeyPair = tuple[str, str]
 
@@ -308,6 +309,7 @@ class MatchIndex:
         a = a.astype(np.int32)
         b = b.astype(np.int32)
         levels, sibling = compare(self.table, a, b)
+        give_back_memory()
         big_batch = len(rows) >= max(settings.refit_on_add, settings.refit_share * first)
         if matcher.params is None or (not full and big_batch):
             live = np.flatnonzero(alive)
@@ -328,15 +330,23 @@ class MatchIndex:
             lambda s: s.prob >= floor,
         )
         del levels, sibling
+        give_back_memory()
         # every scored pair, for the clusterer: those it is not given scored below compatible
         pair_codes = (a.astype(np.int64) << 32) | b
         a, b = a[kept], b[kept]
         groups = self.groups
         race = compete(a, b, scored.prob, groups, self.labels, settings)
+        give_back_memory()
         decided = race.adjusted(scored.prob)
         clusterer = self._clusterer(
             rows, a, b, scored, must_link, cannot_link, decided, groups, pair_codes
         )
+        # clustering is done: its pair scores are not needed for the plan (at 1M records they
+        # are a few hundred MB)
+        del pair_codes
+        clusterer.scored = clusterer.scored[:0]
+        clusterer.scores.clear()
+        give_back_memory()
         plan = self._plan(clusterer, rows, a, b, scored, decided, race)
         return plan
 

@@ -213,19 +213,20 @@ def histogram(levels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     if len(levels) == 0:
         return np.zeros((0, levels.shape[1] if levels.ndim == 2 else 0), np.int64), np.zeros(0)
     width = levels.shape[1]
-    # levels under 8 on a large matrix: 3 bits a column, and counting in 8**width bins beats
-    # sorting tens of millions of codes (same patterns, same increasing order)
-    small = width <= 8 and len(levels) > 1 << 20 and int(levels.max()) < 8
+    # levels under 8 on a large matrix: 3 bits a column, 24 bits a pattern; the codes are then
+    # int32 and sorted in place (an int64 copy of the levels of 18M pairs would take 1.1 GB)
+    small = width <= 8 and len(levels) > 1 << 16 and int(levels.max()) < 8
     base = 8 if small else 16
-    # column by column: an int64 copy of a level matrix of 18M pairs would take 1.1 GB
-    code = np.zeros(len(levels), np.int64)
+    code = np.zeros(len(levels), np.int32 if small else np.int64)
     for c in range(width):
         code *= base
         code += levels[:, c]
     if small:
-        tally = np.bincount(code, minlength=base**width)
-        distinct = np.flatnonzero(tally)
-        counts = tally[distinct]
+        code.sort()
+        first = np.flatnonzero(np.concatenate([[True], code[1:] != code[:-1]]))
+        counts = np.diff(np.append(first, len(code)))
+        distinct = code[first].astype(np.int64)
+        del code
     else:
         distinct, counts = np.unique(code, return_counts=True)
     patterns = np.zeros((len(distinct), width), np.int64)
