@@ -13,9 +13,11 @@ Records are prepared once (``prepare.py``), blocked (``blocking.py``), compared 
 from __future__ import annotations
 
 import itertools
+import math
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -74,15 +76,27 @@ def _freq(t: Prepared, rows: Iterable[int] | None = None) -> dict[str, Counter[s
     }
 
 
+def _piece(comparison: str, level: str, weight: float) -> Evidence:
+    """One shared (immutable) Evidence per distinct value: levels and their weights repeat, and
+    a full link of 1M records queues 100k reviews of nine pieces each. The sign is part of the
+    key so that -0.0 stays -0.0 (0.0 == -0.0 as a key)."""
+    return _shared_piece(comparison, level, weight, math.copysign(1.0, weight))
+
+
+@lru_cache(maxsize=100_000)
+def _shared_piece(comparison: str, level: str, weight: float, _sign: float) -> Evidence:
+    return Evidence(comparison, level, weight)
+
+
 def _evidence(scored: Scored, i: int, race: Competition | None = None) -> tuple[Evidence, ...]:
     found = tuple(
-        Evidence(
+        _piece(
             c.name, c.levels[int(scored.levels[i, n])].label, round(float(scored.weights[i, n]), 3)
         )
         for n, c in enumerate(COMPARISONS)
     )
     if race is not None and race.state[i] != NONE:
-        found += (Evidence("competition", race.state[i], round(float(race.bits[i]), 3)),)
+        found += (_piece("competition", race.state[i], round(float(race.bits[i]), 3)),)
     return found
 
 
@@ -206,7 +220,10 @@ class MatchIndex:
         self.groups: list[str] = []
         self.rows_of_label: dict[str, list[int]] = {}
         self.row_of_key: dict[str, int] = {}
-        self.row_of_id: dict[str, list[int]] = {}
+        # exact id -> the row holding it; ids held by several rows are in ``_rows_of_id``
+        # (a million one-row lists would take ~90 MB)
+        self.row_of_id: dict[str, int] = {}
+        self._rows_of_id: dict[str, list[int]] = {}
         self.freq: dict[str, Counter[str]] = {
             "given": Counter(),
             "family": Counter(),
@@ -224,7 +241,7 @@ class MatchIndex:
         for row in rows:
             self.row_of_key[self.table.keys[row]] = row
             for ident in self.table.exact_ids[row]:
-                self.row_of_id.setdefault(ident, []).append(row)
+                self._add_id(ident, row)
         systems, organisations = self.table.systems[start:], self.table.organisation[start:]
         self.groups.extend(map(group_of, systems, organisations))
         self.blocks.add(self.table, rows)
@@ -235,6 +252,37 @@ class MatchIndex:
         # the first scoring they would be computed for the whole table inside an ``add``
         warm_up(self.table)
         return rows
+
+    def rows_with_id(self, ident: str) -> list[int]:
+        """Rows holding exact id ``ident`` (shared exact ids: the same child), in order."""
+        many = self._rows_of_id.get(ident)
+        if many is not None:
+            return many
+        row = self.row_of_id.get(ident)
+        return [] if row is None else [row]
+
+    def _add_id(self, ident: str, row: int) -> None:
+        many = self._rows_of_id.get(ident)
+        if many is not None:
+            many.append(row)
+        elif ident in self.row_of_id:
+            self._rows_of_id[ident] = [self.row_of_id.pop(ident), row]
+        else:
+            self.row_of_id[ident] = row
+
+    def _drop_id(self, ident: str, row: int) -> None:
+        many = self._rows_of_id.get(ident)
+        if many is None:
+            if self.row_of_id.get(ident) == row:
+                del self.row_of_id[ident]
+            return
+        if row in many:
+            many.remove(row)
+        if len(many) == 1:
+            self.row_of_id[ident] = many[0]
+            del self._rows_of_id[ident]
+        elif not many:
+            del self._rows_of_id[ident]
 
     def _set_label(self, row: int, label: str) -> None:
         self.labels[row] = label
@@ -268,9 +316,7 @@ class MatchIndex:
                     self.rows_of_label.pop(label, None)
             self.labels[row] = None
             for ident in self.table.exact_ids[row]:
-                rows = self.row_of_id.get(ident, [])
-                if row in rows:
-                    rows.remove(row)
+                self._drop_id(ident, row)
             for name, col in (("given", self.table.given_key), ("family", self.table.family_key)):
                 if col[row][0]:
                     self.freq[name][col[row][0]] -= 1
@@ -384,7 +430,7 @@ class MatchIndex:
         touched = {x for x in ends if self.labels[x] is not None}
         for row in rows:
             for ident in self.table.exact_ids[row]:
-                touched.update(r for r in self.row_of_id.get(ident, []) if self.labels[r])
+                touched.update(r for r in self.rows_with_id(ident) if self.labels[r])
         key_rows = [(self.row_of_key.get(x), self.row_of_key.get(y)) for x, y in must_link]
         touched.update(r for pair in key_rows for r in pair if r is not None and self.labels[r])
         for label in {self.labels[r] for r in touched}:
@@ -392,7 +438,7 @@ class MatchIndex:
         # 1. system-asserted (shared exact ids) and human links
         for row in rows:
             for ident in self.table.exact_ids[row]:
-                for other in self.row_of_id.get(ident, []):
+                for other in self.rows_with_id(ident):
                     if other != row and other in cl.parent:
                         cl.join_hard(row, other)
         for i, j in key_rows:
