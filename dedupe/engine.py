@@ -69,10 +69,20 @@ def _full_name(t: Prepared, row: int) -> str:
 
 def _freq(t: Prepared, rows: Iterable[int] | None = None) -> dict[str, Counter[str]]:
     rows = range(len(t)) if rows is None else rows
+    if isinstance(rows, range) and rows.step == 1:
+        span = slice(rows.start, rows.stop)
+        given = [k[0] for k in t.given_key[span]]
+        family = [k[0] for k in t.family_key[span]]
+    else:
+        given = [t.given_key[i][0] for i in rows]
+        family = [t.family_key[i][0] for i in rows]
     return {
-        "given": Counter(t.given_key[i][0] for i in rows if t.given_key[i][0]),
-        "family": Counter(t.family_key[i][0] for i in rows if t.family_key[i][0]),
-        "full": Counter(_full_name(t, i) for i in rows if t.given_key[i][0] and t.family_key[i][0]),
+        "given": Counter(filter(None, given)),
+        "family": Counter(filter(None, family)),
+        # the order-free whole name, as ``_full_name``
+        "full": Counter(
+            "|".join(sorted(pair)) for pair in zip(given, family, strict=True) if all(pair)
+        ),
     }
 
 
@@ -238,10 +248,11 @@ class MatchIndex:
         self.table.extend(prepare(records))
         rows = range(start, len(self.table))
         self.labels.extend([None] * len(rows))
-        for row in rows:
-            self.row_of_key[self.table.keys[row]] = row
-            for ident in self.table.exact_ids[row]:
-                self._add_id(ident, row)
+        self.row_of_key.update(zip(self.table.keys[start:], rows, strict=True))
+        add_id = self._add_id
+        for row, ids in zip(rows, self.table.exact_ids[start:], strict=True):
+            for ident in ids:
+                add_id(ident, row)
         systems, organisations = self.table.systems[start:], self.table.organisation[start:]
         self.groups.extend(map(group_of, systems, organisations))
         self.blocks.add(self.table, rows)
@@ -252,14 +263,6 @@ class MatchIndex:
         # the first scoring they would be computed for the whole table inside an ``add``
         warm_up(self.table)
         return rows
-
-    def rows_with_id(self, ident: str) -> list[int]:
-        """Rows holding exact id ``ident`` (shared exact ids: the same child), in order."""
-        many = self._rows_of_id.get(ident)
-        if many is not None:
-            return many
-        row = self.row_of_id.get(ident)
-        return [] if row is None else [row]
 
     def _add_id(self, ident: str, row: int) -> None:
         many = self._rows_of_id.get(ident)
@@ -428,17 +431,20 @@ class MatchIndex:
         cl.add_nodes(rows)
         ends = sorted_unique(np.concatenate([a, b])).tolist()
         touched = {x for x in ends if self.labels[x] is not None}
-        for row in rows:
-            for ident in self.table.exact_ids[row]:
-                touched.update(r for r in self.rows_with_id(ident) if self.labels[r])
+        # an exact id held by one row only (``row_of_id``) is the new row's own: it joins
+        # nothing, so only ids held by several rows are looked at
+        shared = self._rows_of_id
+        for ids in self.table.exact_ids[rows.start : rows.stop]:
+            for ident in ids:
+                touched.update(r for r in shared.get(ident, ()) if self.labels[r])
         key_rows = [(self.row_of_key.get(x), self.row_of_key.get(y)) for x, y in must_link]
         touched.update(r for pair in key_rows for r in pair if r is not None and self.labels[r])
         for label in {self.labels[r] for r in touched}:
             cl.add_group(self.rows_of_label[label], label)
         # 1. system-asserted (shared exact ids) and human links
-        for row in rows:
-            for ident in self.table.exact_ids[row]:
-                for other in self.rows_with_id(ident):
+        for row, ids in zip(rows, self.table.exact_ids[rows.start : rows.stop], strict=True):
+            for ident in ids:
+                for other in shared.get(ident, ()):
                     if other != row and other in cl.parent:
                         cl.join_hard(row, other)
         for i, j in key_rows:
