@@ -23,6 +23,12 @@ def sorted_unique(values: np.ndarray) -> np.ndarray:
     return ordered[_firsts(ordered)]
 
 
+def sorted_unique_inplace(values: np.ndarray) -> np.ndarray:
+    """``sorted_unique`` that sorts ``values`` itself (no sorted copy of a large array)."""
+    values.sort()
+    return values[_firsts(values)]
+
+
 def unique_inverse(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Same as ``np.unique(values, return_inverse=True)`` for a 1-d array (flat inverse)."""
     order = np.argsort(values)

@@ -16,7 +16,7 @@ from collections.abc import Iterable
 
 import numpy as np
 
-from dedupe.arrays import sorted_unique
+from dedupe.arrays import sorted_unique, sorted_unique_inplace
 from dedupe.block_codes import KeyVocabulary, entries, rule_entries
 from dedupe.dates import EXACT
 from dedupe.phonetic import consonant_skeleton
@@ -164,11 +164,18 @@ def _triu(k: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _unique(chunks: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-    """Distinct pairs (a < b), sorted, from chunks of pair codes (``_pair_codes``)."""
+    """Distinct pairs (a < b), sorted, from chunks of pair codes (``_pair_codes``); the chunks
+    are consumed (at 1M records they hold ~20M codes: they are freed before the sort)."""
     if not chunks:
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
-    code = chunks[0] if len(chunks) == 1 else sorted_unique(np.concatenate(chunks))
-    return code >> 32, code & ((1 << 32) - 1)
+    code = chunks[0] if len(chunks) == 1 else np.concatenate(chunks)
+    single = len(chunks) == 1  # one chunk is sorted and distinct already
+    chunks.clear()
+    if not single:
+        code = sorted_unique_inplace(code)
+    high = code >> 32
+    code &= (1 << 32) - 1  # the low rows, in place
+    return high, code
 
 
 def _pair_codes(a: np.ndarray, b: np.ndarray) -> np.ndarray:

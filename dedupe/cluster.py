@@ -18,6 +18,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
+import numpy as np
+
 # (rows_a, rows_b) -> (posterior, sibling pattern) for pairs not scored yet
 ScoreMissing = Callable[[list[int], list[int]], list[tuple[float, bool]]]
 
@@ -33,6 +35,10 @@ class Clusterer:
     label: dict[int, str] = field(default_factory=dict)  # root -> existing child label
     group: Sequence[str] = ()  # node -> "system|organisation" (empty: no same-source rule)
     same_source: float = 0.0
+    # Sorted codes (x << 32 | y, x < y) of pairs already scored: any of them missing from
+    # ``scores`` scored below ``compatible``. A full link scores millions of weak candidate
+    # pairs; they are known incompatible without keeping their scores or scoring them again.
+    scored: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
 
     def add_node(self, node: int, label: str | None = None) -> None:
         if node in self.parent:
@@ -41,6 +47,13 @@ class Clusterer:
         self.members[node] = [node]
         if label is not None:
             self.label[node] = label
+
+    def add_nodes(self, nodes: Iterable[int]) -> None:
+        """``add_node`` of each node without a label, in order (a million at a full link)."""
+        parent, members = self.parent, self.members
+        fresh = [node for node in dict.fromkeys(nodes) if node not in parent]
+        parent.update(zip(fresh, fresh, strict=True))
+        members.update((node, [node]) for node in fresh)
 
     def add_group(self, nodes: Sequence[int], label: str) -> None:
         """Existing child: nodes already together under one label."""
@@ -89,9 +102,19 @@ class Clusterer:
         cross = [(min(x, y), max(x, y)) for x in self.members[ra] for y in self.members[rb]]
         missing = [p for p in cross if p not in self.scores]
         if missing:
+            if self._scored_weak(missing):
+                return False
             found = self.score_missing([p[0] for p in missing], [p[1] for p in missing])
             self.scores.update(zip(missing, found, strict=False))
         return all(self._fits(p) for p in cross)
+
+    def _scored_weak(self, pairs: list[tuple[int, int]]) -> bool:
+        """Whether any of ``pairs`` (none in ``scores``) is in ``scored``: below compatible."""
+        if len(self.scored) == 0:
+            return False
+        codes = np.fromiter((x << 32 | y for x, y in pairs), np.int64, len(pairs))
+        at = np.minimum(np.searchsorted(self.scored, codes), len(self.scored) - 1)
+        return bool((self.scored[at] == codes).any())
 
     def _fits(self, pair: tuple[int, int]) -> bool:
         prob, sibling = self.scores[pair]

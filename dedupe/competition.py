@@ -18,6 +18,7 @@ Only pairs at or above ``settings.competition_floor`` take part (weaker candidat
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -107,4 +108,5 @@ def compete(
 
 
 def group_of(system: str, organisation: str | None) -> str:
-    return f"{system}|{organisation or ''}"
+    # interned: the index keeps one per record, and there are only a few distinct groups
+    return sys.intern(f"{system}|{organisation or ''}")

@@ -13,18 +13,23 @@ Records are prepared once (``prepare.py``), blocked (``blocking.py``), compared 
 from __future__ import annotations
 
 import itertools
+import math
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
+from dedupe.arrays import sorted_unique
 from dedupe.blocking import BlockIndex
 from dedupe.cluster import Clusterer
 from dedupe.comparisons import COMPARISONS, SYSTEMS, level_matrix
 from dedupe.competition import NONE, Competition, adjust_prob, compete, group_of
 from dedupe.extra_blocking import ExtraBlocks, union_pairs
 from dedupe.fastpath import FastPairView as PairView
+from dedupe.fastpath import warm_up
+from dedupe.pair_chunks import compare, score_kept
 from dedupe.prepare import Prepared, prepare
 from dedupe.records import PersonRecord
 from dedupe.review_queue import implied_bits, source_penalties
@@ -32,6 +37,7 @@ from dedupe.scoring import Scored, score
 from dedupe.settings import MatchSettings
 from dedupe.training import fit_params
 from dedupe.weights import ModelParams
+from dedupe.workers import give_back_memory
 
 KeyPair = tuple[str, str]
 _SYSTEMS = COMPARISONS.index(SYSTEMS)
@@ -65,22 +71,44 @@ def _full_name(t: Prepared, row: int) -> str:
 
 def _freq(t: Prepared, rows: Iterable[int] | None = None) -> dict[str, Counter[str]]:
     rows = range(len(t)) if rows is None else rows
+    if isinstance(rows, range) and rows.step == 1:
+        span = slice(rows.start, rows.stop)
+        given = [k[0] for k in t.given_key[span]]
+        family = [k[0] for k in t.family_key[span]]
+    else:
+        given = [t.given_key[i][0] for i in rows]
+        family = [t.family_key[i][0] for i in rows]
     return {
-        "given": Counter(t.given_key[i][0] for i in rows if t.given_key[i][0]),
-        "family": Counter(t.family_key[i][0] for i in rows if t.family_key[i][0]),
-        "full": Counter(_full_name(t, i) for i in rows if t.given_key[i][0] and t.family_key[i][0]),
+        "given": Counter(filter(None, given)),
+        "family": Counter(filter(None, family)),
+        # the order-free whole name, as ``_full_name``
+        "full": Counter(
+            "|".join(sorted(pair)) for pair in zip(given, family, strict=True) if all(pair)
+        ),
     }
+
+
+def _piece(comparison: str, level: str, weight: float) -> Evidence:
+    """One shared (immutable) Evidence per distinct value: levels and their weights repeat, and
+    a full link of 1M records queues 100k reviews of nine pieces each. The sign is part of the
+    key so that -0.0 stays -0.0 (0.0 == -0.0 as a key)."""
+    return _shared_piece(comparison, level, weight, math.copysign(1.0, weight))
+
+
+@lru_cache(maxsize=100_000)
+def _shared_piece(comparison: str, level: str, weight: float, _sign: float) -> Evidence:
+    return Evidence(comparison, level, weight)
 
 
 def _evidence(scored: Scored, i: int, race: Competition | None = None) -> tuple[Evidence, ...]:
     found = tuple(
-        Evidence(
+        _piece(
             c.name, c.levels[int(scored.levels[i, n])].label, round(float(scored.weights[i, n]), 3)
         )
         for n, c in enumerate(COMPARISONS)
     )
     if race is not None and race.state[i] != NONE:
-        found += (Evidence("competition", race.state[i], round(float(race.bits[i]), 3)),)
+        found += (_piece("competition", race.state[i], round(float(race.bits[i]), 3)),)
     return found
 
 
@@ -200,9 +228,14 @@ class MatchIndex:
         self.blocks = BlockIndex()
         self.extra_blocks = ExtraBlocks()
         self.labels: list[str | None] = []
+        # "system|organisation" of each row (competition, same-source rule), grown with the table
+        self.groups: list[str] = []
         self.rows_of_label: dict[str, list[int]] = {}
         self.row_of_key: dict[str, int] = {}
-        self.row_of_id: dict[str, list[int]] = {}
+        # exact id -> the row holding it; ids held by several rows are in ``_rows_of_id``
+        # (a million one-row lists would take ~90 MB)
+        self.row_of_id: dict[str, int] = {}
+        self._rows_of_id: dict[str, list[int]] = {}
         self.freq: dict[str, Counter[str]] = {
             "given": Counter(),
             "family": Counter(),
@@ -217,15 +250,44 @@ class MatchIndex:
         self.table.extend(prepare(records))
         rows = range(start, len(self.table))
         self.labels.extend([None] * len(rows))
-        for row in rows:
-            self.row_of_key[self.table.keys[row]] = row
-            for ident in self.table.exact_ids[row]:
-                self.row_of_id.setdefault(ident, []).append(row)
+        self.row_of_key.update(zip(self.table.keys[start:], rows, strict=True))
+        add_id = self._add_id
+        for row, ids in zip(rows, self.table.exact_ids[start:], strict=True):
+            for ident in ids:
+                add_id(ident, row)
+        systems, organisations = self.table.systems[start:], self.table.organisation[start:]
+        self.groups.extend(map(group_of, systems, organisations))
         self.blocks.add(self.table, rows)
         self.extra_blocks.add(self.table, rows)
         for name, counter in _freq(self.table, rows).items():
             self.freq[name].update(counter)
+        # per-row features that scoring looks up, computed now for the new rows only: left to
+        # the first scoring they would be computed for the whole table inside an ``add``
+        warm_up(self.table)
         return rows
+
+    def _add_id(self, ident: str, row: int) -> None:
+        many = self._rows_of_id.get(ident)
+        if many is not None:
+            many.append(row)
+        elif ident in self.row_of_id:
+            self._rows_of_id[ident] = [self.row_of_id.pop(ident), row]
+        else:
+            self.row_of_id[ident] = row
+
+    def _drop_id(self, ident: str, row: int) -> None:
+        many = self._rows_of_id.get(ident)
+        if many is None:
+            if self.row_of_id.get(ident) == row:
+                del self.row_of_id[ident]
+            return
+        if row in many:
+            many.remove(row)
+        if len(many) == 1:
+            self.row_of_id[ident] = many[0]
+            del self._rows_of_id[ident]
+        elif not many:
+            del self._rows_of_id[ident]
 
     def _set_label(self, row: int, label: str) -> None:
         self.labels[row] = label
@@ -259,9 +321,7 @@ class MatchIndex:
                     self.rows_of_label.pop(label, None)
             self.labels[row] = None
             for ident in self.table.exact_ids[row]:
-                rows = self.row_of_id.get(ident, [])
-                if row in rows:
-                    rows.remove(row)
+                self._drop_id(ident, row)
             for name, col in (("given", self.table.given_key), ("family", self.table.family_key)):
                 if col[row][0]:
                     self.freq[name][col[row][0]] -= 1
@@ -291,28 +351,61 @@ class MatchIndex:
             a, b = self.blocks.pairs_with(self.table, rows, settings.max_block_size)
             extra = self.extra_blocks.pairs(self.table, rows, settings.max_block_size)
         a, b = union_pairs((a, b), extra)
-        alive = np.array(
-            [lab is not None or n for lab, n in zip(self.labels, new, strict=False)], bool
-        )
+        alive = new | np.fromiter((lab is not None for lab in self.labels), bool, len(self.labels))
         keep = (new[a] | new[b]) & alive[a] & alive[b]
-        a, b = a[keep], b[keep]
-        view = PairView(self.table, a, b)
-        levels = level_matrix(view)
+        if not keep.all():
+            a, b = a[keep], b[keep]
+        del keep
+        # row numbers fit in 32 bits: halves what the ~18M candidate pairs of 1M records hold
+        a = a.astype(np.int32)
+        b = b.astype(np.int32)
+        levels, sibling = compare(self.table, a, b)
+        give_back_memory()
         big_batch = len(rows) >= max(settings.refit_on_add, settings.refit_share * first)
         if matcher.params is None or (not full and big_batch):
             live = np.flatnonzero(alive)
             matcher.params = matcher._fit_pairs(self.table, live, levels, self.freq)
-        scored = matcher._score(self.table, a, b, self.freq, view, levels)
-        table = self.table
-        groups = [group_of(s, o) for s, o in zip(table.systems, table.organisation, strict=True)]
+        # Only pairs that competition, clustering or the review queue can use are kept; any
+        # other pair the clusterer meets is scored again on demand.
+        floor = min(settings.compatible, settings.competition_floor, settings.lower)
+        floor = min(floor, settings.upper) * (1 - 1e-9)
+        kept, scored = score_kept(
+            self.table,
+            a,
+            b,
+            levels,
+            sibling,
+            matcher.params,
+            self.freq,
+            settings.tf_max_adjust,
+            lambda s: s.prob >= floor,
+        )
+        del levels, sibling
+        give_back_memory()
+        # every scored pair, for the clusterer: those it is not given scored below compatible
+        pair_codes = (a.astype(np.int64) << 32) | b
+        a, b = a[kept], b[kept]
+        groups = self.groups
         race = compete(a, b, scored.prob, groups, self.labels, settings)
+        give_back_memory()
         decided = race.adjusted(scored.prob)
-        clusterer = self._clusterer(rows, a, b, scored, must_link, cannot_link, decided, groups)
-        plan = self._plan(clusterer, rows, a, b, scored, decided, race, groups)
+        clusterer = self._clusterer(
+            rows, a, b, scored, must_link, cannot_link, decided, groups, pair_codes
+        )
+        # clustering is done: its pair scores are not needed for the plan (at 1M records they
+        # are a few hundred MB)
+        del pair_codes
+        clusterer.scored = clusterer.scored[:0]
+        clusterer.scores.clear()
+        give_back_memory()
+        plan = self._plan(clusterer, rows, a, b, scored, decided, race)
         return plan
 
-    def _clusterer(self, rows, a, b, scored, must_link, cannot_link, decided, groups) -> Clusterer:
-        """``decided``: posteriors after competition; compatibility uses the raw ones."""
+    def _clusterer(
+        self, rows, a, b, scored, must_link, cannot_link, decided, groups, pair_codes
+    ) -> Clusterer:
+        """``decided``: posteriors after competition; compatibility uses the raw ones.
+        ``pair_codes``: every pair scored (see ``Clusterer.scored``)."""
         settings = self.matcher.settings
 
         def score_missing(xs: list[int], ys: list[int]) -> list[tuple[float, bool]]:
@@ -322,30 +415,38 @@ class MatchIndex:
         cl = Clusterer(settings.compatible, score_missing)
         cl.group = groups
         cl.same_source = settings.same_source_floor
+        cl.scored = pair_codes
         # only pairs that could pass a compatibility check are kept; any other cross pair is
         # scored again on demand (clusters are small)
         keep = np.flatnonzero((scored.prob >= settings.compatible) | scored.sibling)
-        cl.scores = {
-            (int(a[k]), int(b[k])): (float(scored.prob[k]), bool(scored.sibling[k])) for k in keep
-        }
+        cl.scores = dict(
+            zip(
+                zip(a[keep].tolist(), b[keep].tolist(), strict=True),
+                zip(scored.prob[keep].tolist(), scored.sibling[keep].tolist(), strict=True),
+                strict=True,
+            )
+        )
         for x, y in cannot_link:
             if x in self.row_of_key and y in self.row_of_key:
                 i, j = self.row_of_key[x], self.row_of_key[y]
                 cl.cannot.add((min(i, j), max(i, j)))
-        for row in rows:
-            cl.add_node(row)
-        touched = {int(x) for x in np.concatenate([a, b]) if self.labels[int(x)] is not None}
-        for row in rows:
-            for ident in self.table.exact_ids[row]:
-                touched.update(r for r in self.row_of_id.get(ident, []) if self.labels[r])
+        cl.add_nodes(rows)
+        ends = sorted_unique(np.concatenate([a, b])).tolist()
+        touched = {x for x in ends if self.labels[x] is not None}
+        # an exact id held by one row only (``row_of_id``) is the new row's own: it joins
+        # nothing, so only ids held by several rows are looked at
+        shared = self._rows_of_id
+        for ids in self.table.exact_ids[rows.start : rows.stop]:
+            for ident in ids:
+                touched.update(r for r in shared.get(ident, ()) if self.labels[r])
         key_rows = [(self.row_of_key.get(x), self.row_of_key.get(y)) for x, y in must_link]
         touched.update(r for pair in key_rows for r in pair if r is not None and self.labels[r])
         for label in {self.labels[r] for r in touched}:
             cl.add_group(self.rows_of_label[label], label)
         # 1. system-asserted (shared exact ids) and human links
-        for row in rows:
-            for ident in self.table.exact_ids[row]:
-                for other in self.row_of_id.get(ident, []):
+        for row, ids in zip(rows, self.table.exact_ids[rows.start : rows.stop], strict=True):
+            for ident in ids:
+                for other in shared.get(ident, ()):
                     if other != row and other in cl.parent:
                         cl.join_hard(row, other)
         for i, j in key_rows:
@@ -353,8 +454,9 @@ class MatchIndex:
                 cl.join_hard(i, j)
         # 2. automatic links, strongest first, compatible clusters only
         auto = np.flatnonzero((decided >= settings.upper) & ~scored.sibling)
-        for k in auto[np.argsort(-decided[auto], kind="stable")]:
-            cl.join_scored(int(a[k]), int(b[k]))
+        order = auto[np.argsort(-decided[auto], kind="stable")]
+        for x, y in zip(a[order].tolist(), b[order].tolist(), strict=True):
+            cl.join_scored(x, y)
         return cl
 
     def _plan(
@@ -366,7 +468,6 @@ class MatchIndex:
         scored: Scored,
         decided: np.ndarray,
         race: Competition,
-        groups: Sequence[str],
     ) -> LinkPlan:
         settings = self.matcher.settings
         new_rows = set(rows)
@@ -395,11 +496,9 @@ class MatchIndex:
         def members(row: int) -> list[int]:
             return self.rows_of_label[self.labels[row]]
 
+        systems, groups = self.table.systems, self.groups
         bits = np.array(
-            [
-                implied_bits(int(a[k]), int(b[k]), members, self.table.systems, groups, penalties)
-                for k in pick
-            ]
+            [implied_bits(int(a[k]), int(b[k]), members, systems, groups, penalties) for k in pick]
         )
         ranked = adjust_prob(decided[pick], bits) if pick else np.zeros(0)
         reviews = []

@@ -10,8 +10,6 @@ list. Results are identical to ``PairView`` (checked by tests/dedupe_perf).
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import fields
 from functools import cached_property
 
 import numpy as np
@@ -19,9 +17,8 @@ from rapidfuzz.distance import JaroWinkler
 from rapidfuzz.process import cpdist
 
 from dedupe.arrays import unique_inverse
-from dedupe.comparisons import PairView, _contains, level_matrix
+from dedupe.comparisons import PairView, _column_codes, _contains
 from dedupe.prepare import Prepared
-from dedupe.scoring import Scored
 
 
 def _distinct(code: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -89,6 +86,22 @@ def _word_sims(words: list[str], id_pairs: list[tuple[np.ndarray, np.ndarray]]) 
         values[known] = sims[start : start + len(known)]
         start += len(known)
     return [values for values, _, _ in out]
+
+
+def warm_up(table: Prepared) -> None:
+    """Compute the table's cached per-row features (name signatures, word ids, locations,
+    caregivers, systems) up to its last row, so that scoring only looks them up (and threads
+    scoring chunks of pairs never build them concurrently)."""
+    for name in ("given", "family"):
+        table.name_signatures(name)
+    table.name_ids("nick_key")
+    table.skeleton_ids()
+    table.word_lengths()
+    table.location_levels()
+    table.home_known()
+    table.caregiver_groups()
+    for column in ("systems", "organisation"):
+        _column_codes(table, column)
 
 
 class FastPairView(PairView):
@@ -242,43 +255,3 @@ class FastPairView(PairView):
         )
         out[both] = best[inverse]
         return out
-
-
-# Pairs per chunk: the features of a chunk (a dozen float64 / int arrays) stay near 100 MB.
-CHUNK = 1_000_000
-
-
-def level_matrix_chunked(
-    table: Prepared, a: np.ndarray, b: np.ndarray, chunk: int = CHUNK
-) -> np.ndarray:
-    """``level_matrix(PairView(table, a, b))``, computed ``chunk`` pairs at a time."""
-    parts = [
-        level_matrix(FastPairView(table, a[i : i + chunk], b[i : i + chunk]))
-        for i in range(0, len(a), chunk)
-    ]
-    return np.concatenate(parts) if parts else level_matrix(FastPairView(table, a, b))
-
-
-def score_chunked(
-    table: Prepared,
-    a: np.ndarray,
-    b: np.ndarray,
-    levels: np.ndarray,
-    score_view: Callable[[PairView, np.ndarray], Scored],
-    keep: Callable[[Scored], np.ndarray],
-    chunk: int = CHUNK,
-) -> tuple[np.ndarray, Scored]:
-    """(indices of the pairs ``keep`` selects, their ``Scored``): the same as scoring all pairs
-    at once (``score_view(PairView(table, a, b), levels)``) and selecting, without ever holding
-    the weights of every pair."""
-    picked: list[np.ndarray] = []
-    parts: list[Scored] = []
-    for i in range(0, max(len(a), 1), chunk):
-        view = FastPairView(table, a[i : i + chunk], b[i : i + chunk])
-        scored = score_view(view, levels[i : i + chunk])
-        pick = np.flatnonzero(keep(scored))
-        picked.append(pick + i)
-        parts.append(Scored(*(getattr(scored, f.name)[pick] for f in fields(Scored))))
-    return np.concatenate(picked), Scored(
-        *(np.concatenate([getattr(p, f.name) for p in parts]) for f in fields(Scored))
-    )

@@ -307,16 +307,42 @@ def prepare_one(record: PersonRecord, out: Prepared) -> None:
     nick = _text(record.nickname)
     nick_latin = _romanised(nick) if nick and has_khmer(nick) else nick
     out.nick_key.append(_latin_forms(nick_latin)[1] if nick_latin else "")
-    out.location.append(sys.intern(normalise_code(record.location_code)))
+    out.location.append(_location(record.location_code))
     carers = record.caregivers
     out.caregiver_keys.append(
         _caregiver_keys_cached(carers, family_key)
         if isinstance(carers, tuple) and all(isinstance(c, str) for c in carers)
         else _caregiver_keys(carers, set(family_key))
     )
-    out.exact_ids.append(tuple(str(x) for x in (record.exact_ids or ()) if x))
-    out.extra.append(_extra(record.extra))
-    out.organisation.append(sys.intern(_text(record.organisation).lower()))
+    ids = record.exact_ids
+    if not (isinstance(ids, tuple) and all(type(x) is str and x for x in ids)):
+        ids = tuple(str(x) for x in (ids or ()) if x)
+    out.exact_ids.append(ids)  # the record's own tuple when it is clean (no copy per record)
+    out.extra.append(_extra(record.extra) if record.extra else ())
+    out.organisation.append(_organisation(record.organisation))
+
+
+def _location(code: object) -> str:
+    """Normalised, interned location code (a few thousand distinct codes: cached)."""
+    if isinstance(code, str):
+        return _location_text(code)
+    return sys.intern(normalise_code(code))
+
+
+@lru_cache(maxsize=100_000)
+def _location_text(code: str) -> str:
+    return sys.intern(normalise_code(code))
+
+
+def _organisation(value: object) -> str:
+    if isinstance(value, str):
+        return _organisation_text(value)
+    return ""
+
+
+@lru_cache(maxsize=10_000)
+def _organisation_text(value: str) -> str:
+    return sys.intern(value.strip().lower())
 
 
 def _extra(extra: object) -> tuple[tuple[str, str], ...]:
@@ -359,12 +385,15 @@ def _caregiver_keys(caregivers: object, child_family: set[str]) -> tuple[str, ..
 
 def prepare(records: Sequence[PersonRecord]) -> Prepared:
     out = Prepared()
-    dates = np.zeros((len(records), 4), dtype=np.int16)
-    sexes = np.zeros(len(records), dtype=np.int8)
-    for row, record in enumerate(records):
+    # plain lists first: assigning numpy rows one record at a time is slow
+    parts: list[tuple[int, int, int, int]] = []
+    sex_codes: list[int] = []
+    for record in records:
         prepare_one(record, out)
-        dates[row] = birth_parts(record.birth_date, record.birth_precision)
-        sexes[row] = _SEX.get(str(record.sex or "").lower(), 0)
+        parts.append(birth_parts(record.birth_date, record.birth_precision))
+        sex_codes.append(_SEX.get(str(record.sex or "").lower(), 0))
+    dates = np.array(parts, dtype=np.int16).reshape(len(records), 4)
+    sexes = np.array(sex_codes, dtype=np.int8)
     out.year = dates[:, 0].copy()
     out.month = dates[:, 1].astype(np.int8)
     out.day = dates[:, 2].astype(np.int8)

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from dedupe.arrays import unique_inverse
 from dedupe.comparisons import (
     CAREGIVER,
     COMPARISONS,
@@ -36,13 +37,31 @@ class Scored:
     sibling: np.ndarray  # sibling / twin pattern (never linked automatically)
 
 
+def _full_share(
+    words: list[str], given: np.ndarray, family: np.ndarray, full: Counter[str], total: int
+) -> np.ndarray:
+    """Relative frequency of each (given, family) whole name among the records *other* than
+    the pair's own two: they are not evidence of a namesake, so a name seen only in the pair is
+    as rare as one can tell. Looked up once per distinct name (a full link has millions of
+    exact-name pairs, few distinct names)."""
+    width = len(words)
+    distinct, inverse = unique_inverse(given.astype(np.int64) * width + family)
+    names = ("|".join(sorted((words[c // width], words[c % width]))) for c in distinct.tolist())
+    others = (max(full.get(k, 2) - 2, 1) for k in names)
+    found = np.fromiter((n / total for n in others), np.float64, len(distinct))
+    return found[inverse]
+
+
 def score(
     view: PairView,
     params: ModelParams,
     freq: dict[str, Counter[str]],
     tf_bound: float,
     levels: np.ndarray | None = None,
+    sibling: np.ndarray | None = None,
 ) -> Scored:
+    """``levels`` and ``sibling`` (``sibling_pattern``), when given, are those of ``view``'s
+    pairs computed beforehand (``pair_chunks.compare``)."""
     if levels is None:
         levels = level_matrix(view)
     n = len(view.a)
@@ -70,16 +89,14 @@ def score(
         u_both = params.u[_GIVEN][_EXACT[_GIVEN]] * params.u[_FAMILY][_EXACT[_FAMILY]]
         (ga, gb), (fa, fb) = view.key_ids("given"), view.key_ids("family")
         total = max(sum(freq["full"].values()), 1)
-        shares = []
-        for g, f in ((ga[hit], fa[hit]), (gb[hit], fb[hit])):
-            names = ["|".join(sorted((words[x], words[y]))) for x, y in zip(g, f, strict=False)]
-            # how often *other* records carry the name: the pair's own two records are not
-            # evidence of a namesake (a name seen only in the pair is as rare as one can tell)
-            others = (max(freq["full"].get(k, 2) - 2, 1) for k in names)
-            shares.append(np.fromiter((n / total for n in others), np.float64, len(hit)))
+        shares = [
+            _full_share(words, g, f, freq["full"], total)
+            for g, f in ((ga[hit], fa[hit]), (gb[hit], fb[hit]))
+        ]
         share = np.maximum(shares[0], shares[1])
         weights[hit, _GIVEN] += np.clip(np.log2(u_both / share), -tf_bound, tf_bound)
-    sibling = sibling_pattern(view) if n else np.zeros(0, bool)
+    if sibling is None:
+        sibling = sibling_pattern(view) if n else np.zeros(0, bool)
     # For a sibling pattern the household agreement (family name, village, caregiver) is
     # explained by the family, not by identity: it no longer counts in favour of the pair.
     for c in _HOUSEHOLD:

@@ -19,12 +19,11 @@ from dedupe.comparisons import (
     RARE_DETAIL,
     SEX,
     SYSTEMS,
-    level_matrix,
 )
-from dedupe.fastpath import FastPairView as PairView
+from dedupe.pair_chunks import levels_of
 from dedupe.prepare import Prepared
 from dedupe.settings import MatchSettings
-from dedupe.weights import ModelParams, em_m, estimate_prior, posterior, random_u
+from dedupe.weights import ModelParams, em_m, estimate_prior, histogram, posterior, random_u
 
 _IDX = {c.name: n for n, c in enumerate(COMPARISONS)}
 # rule -> the comparisons whose m it estimates (those it does not block on)
@@ -68,20 +67,22 @@ def fit_params(
     n = len(rows)
     total_pairs = n * (n - 1) / 2
     ra, rb = random_pairs(rng, rows, min(settings.u_pairs, max(int(total_pairs), 1)))
-    random_levels = level_matrix(PairView(table, ra, rb))
+    random_levels = levels_of(table, ra, rb)
     u = random_u(random_levels)
     rule_levels = []
     for rule, free in _RULES:
         a, b = rule_pairs(table, rows, rule, settings.max_block_size)
         a, b = _sample(rng, a, b, settings.em_max_pairs)
-        rule_levels.append((level_matrix(PairView(table, a, b)), free))
+        rule_levels.append((levels_of(table, a, b), free))
     if isinstance(candidates, np.ndarray):
         cand_levels, scale = candidates, 1.0
     else:
         ca, cb = candidates
         scale = max(len(ca) / settings.em_max_pairs, 1.0)
         ca, cb = _sample(rng, ca, cb, settings.em_max_pairs)
-        cand_levels = level_matrix(PairView(table, ca, cb))
+        cand_levels = levels_of(table, ca, cb)
+    # the candidates' level patterns, counted once for both rounds (millions of pairs)
+    cand_histogram = histogram(cand_levels)
     iterations = 0
     m: list[np.ndarray] = []
     prior = 0.0
@@ -103,7 +104,7 @@ def fit_params(
             iterations += done
             for c, values in found.items():
                 m[c] = values
-        prior = estimate_prior(cand_levels, m, u, total_pairs / scale)
+        prior = estimate_prior(cand_histogram, m, u, total_pairs / scale)
     summary = {
         name: {"distinct": len(c), "records": sum(c.values())} for name, c in (freq or {}).items()
     }

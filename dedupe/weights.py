@@ -120,7 +120,7 @@ def em_m(
     The comparisons the rule blocks on are left out: within the rule they agree by
     construction, so they say nothing about m. Returns (m per free comparison, iterations).
     """
-    patterns, counts = _histogram(levels[:, list(free)])
+    patterns, counts = histogram(levels[:, list(free)])
     fixed = np.zeros(0)
     if labelled is not None and len(labelled):
         patterns = np.concatenate([patterns, labelled[:, list(free)].astype(np.int64)])
@@ -160,7 +160,7 @@ def em_m(
 
 
 def estimate_prior(
-    levels: np.ndarray,
+    levels: np.ndarray | tuple[np.ndarray, np.ndarray],
     m: list[np.ndarray],
     u: list[np.ndarray],
     total_pairs: float,
@@ -170,8 +170,9 @@ def estimate_prior(
 
     Pairs outside the candidates are taken as different children (blocking misses few), so the
     prior is the fixed point of: prior = expected matches among candidates / all pairs.
+    ``levels``: the candidates' level matrix, or its ``histogram``.
     """
-    patterns, counts = _histogram(levels)
+    patterns, counts = levels if isinstance(levels, tuple) else histogram(levels)
     ratio = np.zeros(len(patterns))
     for c in range(len(COMPARISONS)):
         col = patterns[:, c]
@@ -206,19 +207,32 @@ def _initial(level_count: int) -> np.ndarray:
     return np.concatenate([[0.0], p / p.sum()])
 
 
-def _histogram(levels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Distinct level patterns and their counts (rows packed into one int: fast at scale)."""
+def histogram(levels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct level patterns and their counts (rows packed into one int: fast at scale),
+    patterns in increasing order."""
     if len(levels) == 0:
         return np.zeros((0, levels.shape[1] if levels.ndim == 2 else 0), np.int64), np.zeros(0)
-    rows = levels.astype(np.int64)
-    code = np.zeros(len(rows), np.int64)
-    for c in range(rows.shape[1]):
-        code = code * 16 + rows[:, c]
-    distinct, counts = np.unique(code, return_counts=True)
-    patterns = np.zeros((len(distinct), rows.shape[1]), np.int64)
-    for c in range(rows.shape[1] - 1, -1, -1):
-        patterns[:, c] = distinct % 16
-        distinct = distinct // 16
+    width = levels.shape[1]
+    # levels under 8 on a large matrix: 3 bits a column, 24 bits a pattern; the codes are then
+    # int32 and sorted in place (an int64 copy of the levels of 18M pairs would take 1.1 GB)
+    small = width <= 8 and len(levels) > 1 << 16 and int(levels.max()) < 8
+    base = 8 if small else 16
+    code = np.zeros(len(levels), np.int32 if small else np.int64)
+    for c in range(width):
+        code *= base
+        code += levels[:, c]
+    if small:
+        code.sort()
+        first = np.flatnonzero(np.concatenate([[True], code[1:] != code[:-1]]))
+        counts = np.diff(np.append(first, len(code)))
+        distinct = code[first].astype(np.int64)
+        del code
+    else:
+        distinct, counts = np.unique(code, return_counts=True)
+    patterns = np.zeros((len(distinct), width), np.int64)
+    for c in range(width - 1, -1, -1):
+        patterns[:, c] = distinct % base
+        distinct = distinct // base
     return patterns, counts.astype(np.float64)
 
 

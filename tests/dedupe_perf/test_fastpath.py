@@ -3,7 +3,6 @@ model may change: the comparison is always against the current reference)."""
 
 from __future__ import annotations
 
-from dataclasses import fields
 from datetime import date
 
 import numpy as np
@@ -12,14 +11,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import dedupe.engine
-import dedupe.training
 from dedupe.blocking import candidate_pairs
 from dedupe.comparisons import PairView, level_matrix, sibling_pattern
 from dedupe.engine import Matcher
-from dedupe.fastpath import FastPairView, level_matrix_chunked, score_chunked
+from dedupe.fastpath import FastPairView
 from dedupe.prepare import Prepared, prepare
 from dedupe.records import PersonRecord
-from dedupe.scoring import Scored, score
 
 _FEATURES = (
     "_gg",
@@ -71,7 +68,6 @@ def fast_engine(monkeypatch: pytest.MonkeyPatch):
 
     def swap() -> None:
         monkeypatch.setattr(dedupe.engine, "PairView", FastPairView)
-        monkeypatch.setattr(dedupe.training, "PairView", FastPairView)
 
     return swap
 
@@ -113,29 +109,3 @@ def test_any_records_same_features(records: list[PersonRecord], data: st.DataObj
     a = np.array([p[0] for p in pairs])
     b = np.array([p[1] for p in pairs])
     _assert_same_view(table, a, b)
-
-
-def test_chunked_levels_and_scores_match_whole(
-    dev_records: list[PersonRecord], dev_table: Prepared
-) -> None:
-    matcher = Matcher()
-    matcher.link(dev_records)
-    assert matcher.params is not None
-    a, b = candidate_pairs(dev_table, 30)
-    a, b = a[:50_000], b[:50_000]
-    whole_view = PairView(dev_table, a, b)
-    levels = level_matrix(whole_view)
-    assert np.array_equal(level_matrix_chunked(dev_table, a, b, chunk=7_000), levels)
-
-    def score_view(view: PairView, lv: np.ndarray) -> Scored:
-        return score(view, matcher.params, matcher.freq, 4.0, lv)
-
-    def keep(s: Scored) -> np.ndarray:
-        return (s.prob >= 0.05) | s.sibling
-
-    whole = score_view(whole_view, levels)
-    expected = np.flatnonzero(keep(whole))
-    picked, part = score_chunked(dev_table, a, b, levels, score_view, keep, chunk=7_000)
-    assert np.array_equal(picked, expected)
-    for f in fields(Scored):
-        assert np.array_equal(getattr(part, f.name), getattr(whole, f.name)[expected]), f.name
