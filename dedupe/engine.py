@@ -462,7 +462,7 @@ class MatchIndex:
     def _plan(
         self,
         cl: Clusterer,
-        rows,
+        rows: range,
         a,
         b,
         scored: Scored,
@@ -470,12 +470,15 @@ class MatchIndex:
         race: Competition,
     ) -> LinkPlan:
         settings = self.matcher.settings
-        new_rows = set(rows)
+        first, end = rows.start, rows.stop  # the new rows are the last ones appended
         clusters: list[list[str]] = []
-        for members in list(cl.clusters()):
-            if not new_rows.intersection(members):
+        # the clusterer is done: its union-find and member lists are given up as the clusters
+        # are read (a million of each at a full link)
+        cl.parent.clear()
+        for root in list(cl.members):
+            members = cl.members.pop(root)
+            if not any(first <= row < end for row in members):
                 continue
-            root = cl.find(members[0])
             label = cl.label.get(root) or f"new:{next(self._fresh)}"
             for row in members:
                 if self.labels[row] is None:

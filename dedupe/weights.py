@@ -213,9 +213,10 @@ def histogram(levels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     if len(levels) == 0:
         return np.zeros((0, levels.shape[1] if levels.ndim == 2 else 0), np.int64), np.zeros(0)
     width = levels.shape[1]
-    # levels under 8 on a large matrix: 3 bits a column, 24 bits a pattern; the codes are then
-    # int32 and sorted in place (an int64 copy of the levels of 18M pairs would take 1.1 GB)
-    small = width <= 8 and len(levels) > 1 << 16 and int(levels.max()) < 8
+    # levels under 8 on a large matrix: 3 bits a column, at most 30 bits a pattern (ten
+    # comparisons); the codes are then int32 and sorted in place (an int64 copy of the levels
+    # of 18M pairs would take 1.1 GB, and int64 codes with np.unique 0.2 GB more at the peak)
+    small = 3 * width <= 30 and len(levels) > 1 << 16 and int(levels.max()) < 8
     base = 8 if small else 16
     code = np.zeros(len(levels), np.int32 if small else np.int64)
     for c in range(width):
