@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import sys
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -97,72 +97,69 @@ class Prepared:
     def __len__(self) -> int:
         return len(self.keys)
 
+    def _grown(self, name: str, total: int, fresh: Callable[[int], np.ndarray]) -> np.ndarray:
+        """The array cached under `name`, one entry per row (or word), grown by `fresh(start)`
+        with the entries added since it was last built."""
+        cached = self._ids.get(name)
+        start = 0 if cached is None else len(cached)
+        if cached is not None and start == total:
+            return cached
+        full = fresh(start) if cached is None else np.concatenate([cached, fresh(start)])
+        self._ids[name] = full
+        return full
+
     def location_levels(self) -> np.ndarray:
         """(rows, 4) int codes of province, district, commune, village prefixes (0 unknown)."""
-        cached = self._ids.get("location")
-        start = 0 if cached is None else len(cached)
-        if cached is not None and start == len(self.location):
-            return cached
-        out = np.zeros((len(self.location) - start, 4), np.int64)
-        # the same code string gives the same row: parse each distinct code once
-        parsed: dict[str, tuple[int, int, int, int]] = {}
-        for row, code in enumerate(self.location[start:]):
-            levels = parsed.get(code)
-            if levels is None:
-                levels = parsed[code] = tuple(  # type: ignore[assignment]
-                    int(code[:width]) + 1 if len(code) >= width else 0 for width in (2, 4, 6, 8)
-                )
-            out[row] = levels
-        full = out if cached is None else np.concatenate([cached, out])
-        self._ids["location"] = full
-        return full
+
+        def levels(start: int) -> np.ndarray:
+            out = np.zeros((len(self.location) - start, 4), np.int64)
+            # the same code string gives the same row: parse each distinct code once
+            parsed: dict[str, tuple[int, ...]] = {}
+            for row, code in enumerate(self.location[start:]):
+                found = parsed.get(code)
+                if found is None:
+                    found = parsed[code] = tuple(
+                        int(code[:width]) + 1 if len(code) >= width else 0 for width in (2, 4, 6, 8)
+                    )
+                out[row] = found
+            return out
+
+        return self._grown("location", len(self.location), levels)
 
     def skeleton_ids(self) -> np.ndarray:
         """Per word id: an id of its consonant skeleton (0 when shorter than 2 letters)."""
-        cached = self._ids.get("skeleton")
-        start = 0 if cached is None else len(cached)
-        if start == len(self.words):
-            return cached  # type: ignore[return-value]
-        seen = self._skeleton_id
-        fresh = np.zeros(len(self.words) - start, np.int64)
-        for n, word in enumerate(self.words[start:]):
-            skeleton = consonant_skeleton(word) if word else ""
-            if len(skeleton) >= 2:
-                fresh[n] = seen.setdefault(skeleton, len(seen))
-        full = fresh if cached is None else np.concatenate([cached, fresh])
-        self._ids["skeleton"] = full
-        return full
+
+        def skeletons(start: int) -> np.ndarray:
+            seen = self._skeleton_id
+            out = np.zeros(len(self.words) - start, np.int64)
+            for n, word in enumerate(self.words[start:]):
+                skeleton = consonant_skeleton(word) if word else ""
+                if len(skeleton) >= 2:
+                    out[n] = seen.setdefault(skeleton, len(seen))
+            return out
+
+        return self._grown("skeleton", len(self.words), skeletons)
 
     def home_known(self) -> np.ndarray:
         """Rows with a location or a caregiver (cached)."""
-        cached = self._ids.get("home")
-        start = 0 if cached is None else len(cached)
-        if cached is not None and start == len(self.location):
-            return cached
-        fresh = np.fromiter(
-            (
-                bool(loc) or bool(care)
-                for loc, care in zip(
-                    self.location[start:], self.caregiver_keys[start:], strict=False
-                )
-            ),
-            bool,
-            len(self.location) - start,
-        )
-        full = fresh if cached is None else np.concatenate([cached, fresh])
-        self._ids["home"] = full
-        return full
+
+        def known(start: int) -> np.ndarray:
+            pairs = zip(self.location[start:], self.caregiver_keys[start:], strict=False)
+            return np.fromiter(
+                (bool(loc) or bool(care) for loc, care in pairs), bool, len(self.location) - start
+            )
+
+        return self._grown("home", len(self.location), known)
 
     def word_lengths(self) -> np.ndarray:
         """Per word id: its length (cached, grows with the vocabulary)."""
-        cached = self._ids.get("word_len")
-        start = 0 if cached is None else len(cached)
-        if start == len(self.words):
-            return cached  # type: ignore[return-value]
-        fresh = np.fromiter(map(len, self.words[start:]), np.int64, len(self.words) - start)
-        full = fresh if cached is None else np.concatenate([cached, fresh])
-        self._ids["word_len"] = full
-        return full
+        return self._grown(
+            "word_len",
+            len(self.words),
+            lambda start: np.fromiter(
+                map(len, self.words[start:]), np.int64, len(self.words) - start
+            ),
+        )
 
     def name_signatures(self, name: str) -> tuple[np.ndarray, np.ndarray]:
         """(per row: id of the name's four spellings, id -> its (key Latin, key Khmer,
@@ -192,42 +189,36 @@ class Prepared:
 
     def caregiver_groups(self) -> tuple[np.ndarray, list[tuple[str, ...]]]:
         """(per row: id of its caregiver list, 0 for none; id -> the list)."""
-        cached = self._ids.get("carers")
-        start = 0 if cached is None else len(cached)
         index = self._carers_of
-        if start < len(self.caregiver_keys):
-            fresh = np.fromiter(
-                (index.setdefault(c, len(index)) for c in self.caregiver_keys[start:]),
-                np.int64,
-                len(self.caregiver_keys) - start,
-            )
-            cached = fresh if cached is None else np.concatenate([cached, fresh])
-            self._ids["carers"] = cached
+
+        def groups(start: int) -> np.ndarray:
+            rows = self.caregiver_keys[start:]
+            out = np.fromiter((index.setdefault(c, len(index)) for c in rows), np.int64, len(rows))
             self._carer_lists.extend(list(index)[len(self._carer_lists) :])
-        return cached, self._carer_lists  # type: ignore[return-value]
+            return out
+
+        return self._grown("carers", len(self.caregiver_keys), groups), self._carer_lists
 
     def name_ids(self, column: str) -> np.ndarray:
         """(rows, 2) int array of word ids of a two-spelling name column, built once."""
-        cached = self._ids.get(column)
         rows = getattr(self, column)
-        if cached is not None and len(cached) == len(rows):
-            return cached
-        start = 0 if cached is None else len(cached)
-        fresh = rows[start:]
-        if fresh and isinstance(fresh[0], str):  # one-spelling column (nickname)
-            flat = [w for word in fresh for w in (word, "")]
-        else:
-            flat = [w for pair in fresh for w in pair]
-        # new words get ids in order of first appearance (row by row, Latin then Khmer)
-        word_id = self._word_id
-        for word in dict.fromkeys(flat):
-            if word not in word_id:
-                word_id[word] = len(self.words)
-                self.words.append(word)
-        ids = np.fromiter(map(word_id.__getitem__, flat), np.int64, len(flat)).reshape(-1, 2)
-        full = ids if cached is None else np.concatenate([cached, ids])
-        self._ids[column] = full
-        return full
+
+        def word_ids(start: int) -> np.ndarray:
+            fresh = rows[start:]
+            if fresh and isinstance(fresh[0], str):  # one-spelling column (nickname)
+                flat = [w for word in fresh for w in (word, "")]
+            else:
+                flat = [w for pair in fresh for w in pair]
+            # new words get ids in order of first appearance (row by row, Latin then Khmer)
+            word_id = self._word_id
+            for word in dict.fromkeys(flat):
+                if word not in word_id:
+                    word_id[word] = len(self.words)
+                    self.words.append(word)
+            ids = np.fromiter(map(word_id.__getitem__, flat), np.int64, len(flat))
+            return ids.reshape(-1, 2)
+
+        return self._grown(column, len(rows), word_ids)
 
     def extend(self, other: Prepared) -> None:
         for name in _LIST_COLUMNS:
