@@ -107,22 +107,32 @@ def engine_worker(size: int, new: int, fast: bool = False) -> dict[str, Any]:
 
 # above this many records Splink runs with the rules that keep a name in every block
 SPLINK_SCALE_RULES_FROM = 100_000
+# DuckDB's memory (and, again, its spill folder): by default it takes 80% of the machine
+SPLINK_MEMORY_LIMIT = "8GB"
 
 
 def splink_worker(size: int) -> dict[str, Any]:
     from bench.splink_dev import (
+        DEV_TRAINING,
         PREDICTION_RULES,
         SCALE_RULES,
+        SCALE_TRAINING,
         best_threshold,
         clusters_from_pairs,
         train_and_predict,
     )
 
     records, truth = synthetic_records(size)
-    rules = SCALE_RULES if size > SPLINK_SCALE_RULES_FROM else PREDICTION_RULES
+    at_scale = size > SPLINK_SCALE_RULES_FROM
+    rules = SCALE_RULES if at_scale else PREDICTION_RULES
     rss_before = _peak_rss_mb()
     t0 = time.perf_counter()
-    run = train_and_predict(records, rules=rules)
+    run = train_and_predict(
+        records,
+        rules=rules,
+        training=SCALE_TRAINING if at_scale else DEV_TRAINING,
+        memory_limit=SPLINK_MEMORY_LIMIT,
+    )
     keys = [r.key for r in records]
     clusters = clusters_from_pairs(keys, run.pairs, 0.99)
     link_s = time.perf_counter() - t0

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import jellyfish
 import pandas as pd
 import splink.comparison_level_library as cll
@@ -215,6 +216,12 @@ SCALE_RULES = [
     block_on("family", "dob"),
     block_on("given_sx", "birth_year", "loc4"),
 ]
+# EM sessions: the dev set trains on one date of birth and on one village; at 1M both make
+# blocks of thousands (every estimated birth date is 1 January), so the scale run trains on a
+# sounded name with a birth year (for dates, places, sex, caregivers) and on a date of birth in
+# a district (for the names)
+DEV_TRAINING = (block_on("dob"), block_on("loc"))
+SCALE_TRAINING = (block_on("given_sx", "family_sx", "birth_year"), block_on("dob", "loc4"))
 
 
 def children_settings(rules: Sequence[Any] = tuple(PREDICTION_RULES)) -> SettingsCreator:
@@ -247,17 +254,24 @@ def train_and_predict(
     seed: int = 7,
     max_pairs: float = 5e6,
     rules: Sequence[Any] = tuple(PREDICTION_RULES),
+    training: Sequence[Any] = DEV_TRAINING,
+    memory_limit: str | None = None,
 ) -> SplinkRun:
-    """Train (u by sampling, lambda by deterministic rules, m by EM) and score blocked pairs."""
-    db_api = DuckDBAPI()
+    """Train (u by sampling, lambda by deterministic rules, m by EM) and score blocked pairs.
+    ``memory_limit`` (DuckDB's, e.g. "8GB") also caps what DuckDB spills to its temp folder."""
+    connection = duckdb.connect()
+    if memory_limit:
+        connection.execute(f"SET memory_limit = '{memory_limit}'")
+        connection.execute(f"SET max_temp_directory_size = '{memory_limit}'")
+    db_api = DuckDBAPI(connection)
     table = db_api.register(splink_frame(records), dataset_display_name="children")
     linker = Linker(table, children_settings(rules), log_level=logging.WARNING)
     linker.training.estimate_probability_two_random_records_match(
         [block_on("given", "family", "dob"), block_on("name_km", "dob")], recall=0.6
     )
     linker.training.estimate_u_using_random_sampling(max_pairs=max_pairs, seed=seed)
-    linker.training.estimate_parameters_using_expectation_maximisation(block_on("dob"))
-    linker.training.estimate_parameters_using_expectation_maximisation(block_on("loc"))
+    for blocks in training:
+        linker.training.estimate_parameters_using_expectation_maximisation(blocks)
     predictions = linker.inference.predict(threshold_match_probability=0.01)
     pairs = predictions.as_pandas_dataframe()[["unique_id_l", "unique_id_r", "match_probability"]]
     return SplinkRun(linker, predictions, pairs)
