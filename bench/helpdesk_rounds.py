@@ -1,0 +1,147 @@
+"""What the helpdesk's answers do to the next link, on the dev corpus.
+
+    python bench/helpdesk_rounds.py [--rounds 3]
+
+Round 0 links the corpus as the bridge's two imports do (Primero, then OSCaR into the index)
+and proposes a review queue of 10% of the records. In each further round a simulated helpdesk
+answers every pair in the queue from the truth (same child or not), and the corpus is
+re-linked as `bridge relink` does: the answers enter the model's estimation as labelled pairs
+and bind the clustering (a "same" answer is a must-link, a "different" one a cannot-link);
+then a new queue of the same size is proposed from the pairs nobody has answered yet.
+
+Per round it prints the automatic links' precision, recall, F1 and sibling merges, the answers
+given so far, and recall counting both the answered pairs and the new queue.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import itertools
+import sys
+from collections import defaultdict
+from collections.abc import Sequence
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+from bench.common import Corpus, load_dev_corpus, pairwise_score  # noqa: E402
+from bench.matching_quality import two_step  # noqa: E402
+from dedupe.engine import LinkPlan, Matcher, ReviewPair  # noqa: E402
+from dedupe.settings import MatchSettings  # noqa: E402
+
+Pair = tuple[str, str]
+
+
+def _pair(a: str, b: str) -> Pair:
+    return (a, b) if a < b else (b, a)
+
+
+@dataclasses.dataclass
+class Round:
+    number: int
+    precision: float
+    recall: float
+    f1: float
+    sibling_merges: int
+    answered: int
+    queue: int
+    recall_with_review: float
+
+    def line(self) -> str:
+        return (
+            f"round {self.number}  P {self.precision:.4f}  R {self.recall:.4f}  "
+            f"F1 {self.f1:.4f}  siblings {self.sibling_merges:>2}  answered {self.answered:>5}  "
+            f"queue {self.queue:>4}  R+answers+queue {self.recall_with_review:.4f}"
+        )
+
+
+def true_pairs(corpus: Corpus) -> set[Pair]:
+    by_child: dict[str, list[str]] = defaultdict(list)
+    for key, child in corpus.truth.items():
+        by_child[child].append(key)
+    return {_pair(a, b) for keys in by_child.values() for a, b in itertools.combinations(keys, 2)}
+
+
+def sibling_merges(corpus: Corpus, clusters: Sequence[Sequence[str]]) -> int:
+    return sum(
+        1
+        for members in clusters
+        for a, b in itertools.combinations(members, 2)
+        if corpus.truth[a] != corpus.truth[b] and corpus.family[a] == corpus.family[b]
+    )
+
+
+def next_queue(plan: LinkPlan, answered: dict[Pair, bool], budget: int) -> list[ReviewPair]:
+    label = {key: n for n, members in enumerate(plan.clusters) for key in members}
+    fresh = (
+        r
+        for r in sorted(plan.reviews, key=lambda r: -r.score)
+        if label[r.key_a] != label[r.key_b] and _pair(r.key_a, r.key_b) not in answered
+    )
+    return list(itertools.islice(fresh, budget))
+
+
+def score_round(
+    number: int,
+    corpus: Corpus,
+    truth_pairs: set[Pair],
+    plan: LinkPlan,
+    queue: Sequence[ReviewPair],
+    answered: dict[Pair, bool],
+) -> Round:
+    score = pairwise_score(plan.clusters, corpus.truth)
+    label = {key: n for n, members in enumerate(plan.clusters) for key in members}
+    found = {p for p in truth_pairs if label[p[0]] == label[p[1]]}
+    found |= {p for p, same in answered.items() if same}
+    found |= truth_pairs & {_pair(r.key_a, r.key_b) for r in queue}
+    return Round(
+        number=number,
+        precision=score.precision,
+        recall=score.recall,
+        f1=score.f1,
+        sibling_merges=sibling_merges(corpus, plan.clusters),
+        answered=len(answered),
+        queue=len(queue),
+        recall_with_review=len(found) / len(truth_pairs),
+    )
+
+
+def run(rounds: int, settings: MatchSettings) -> list[Round]:
+    corpus = load_dev_corpus()
+    truth_pairs = true_pairs(corpus)
+    budget = int(settings.review_budget_share * len(corpus.records))
+    # the queue is cut here, after the pairs already answered are taken out
+    uncapped = dataclasses.replace(settings, review_budget_share=1e6)
+    answered: dict[Pair, bool] = {}
+    plan = two_step(corpus.records, uncapped)
+    queue = next_queue(plan, answered, budget)
+    out = [score_round(0, corpus, truth_pairs, plan, queue, answered)]
+    for number in range(1, rounds + 1):
+        for review in queue:
+            pair = _pair(review.key_a, review.key_b)
+            answered[pair] = pair in truth_pairs
+        must = [p for p, same in answered.items() if same]
+        cannot = [p for p, same in answered.items() if not same]
+        labelled = [(a, b, same) for (a, b), same in answered.items()]
+        params = Matcher(uncapped).fit(corpus.records, labelled_pairs=labelled)
+        plan = Matcher(uncapped, params=params).link(
+            corpus.records, must_link=must, cannot_link=cannot
+        )
+        queue = next_queue(plan, answered, budget)
+        out.append(score_round(number, corpus, truth_pairs, plan, queue, answered))
+    return out
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[1])
+    ap.add_argument("--rounds", type=int, default=3, help="helpdesk rounds after the first link")
+    args = ap.parse_args(argv)
+    for result in run(args.rounds, MatchSettings()):
+        print(result.line(), flush=True)
+
+
+if __name__ == "__main__":
+    main()
