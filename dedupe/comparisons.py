@@ -24,6 +24,8 @@ CLOSE = 0.92
 DIFFERENT = 0.85
 # Below this two names have little in common (Phearum / Rithy).
 FAR = 0.6
+# From here two names are weakly alike (Keav / Kao: one family name romanised two ways).
+WEAK = 0.70
 # An attribute value held by at most this many records is rare: an identifier (a social
 # security number), a rare street; agreeing on it is far stronger evidence than on a suburb.
 # It must exceed the records one person may have in one list (FEBRL3: up to 6 share a social
@@ -395,7 +397,7 @@ def _name_levels(attr: str, tf: str, contained: bool) -> tuple[Level, ...]:
     ]
     if contained:
         levels.append(Level("contained or nickname", lambda v: v.given_contained))
-    levels += [Level("weak", lambda v: sim(v) >= 0.70), Level("different", _always)]
+    levels += [Level("weak", lambda v: sim(v) >= WEAK), Level("different", _always)]
     return tuple(levels)
 
 
@@ -603,8 +605,11 @@ COMPARISONS: tuple[Comparison, ...] = (
 )
 
 
-def _one_agrees_other_differs(same: np.ndarray, other: np.ndarray) -> np.ndarray:
-    return (same >= DIFFERENT) & (other >= 0) & (other < DIFFERENT)
+def _one_agrees_other_differs(
+    same: np.ndarray, other: np.ndarray, agree: float = DIFFERENT
+) -> np.ndarray:
+    """One name agrees (``same`` >= ``agree``), the other clearly differs."""
+    return (same >= agree) & (other >= 0) & (other < DIFFERENT)
 
 
 def sibling_pattern(view: PairView) -> np.ndarray:
@@ -614,6 +619,8 @@ def sibling_pattern(view: PairView) -> np.ndarray:
     0.85, not contained, no nickname bridge) and something of the household agrees: same
     caregiver, same village, or the same exact birth date (twins). With names written the other
     way round on one side, "one name agrees, the other clearly differs" counts the same.
+    Twins (the same exact birth date in the same village or with the same caregiver) need the
+    family name only weakly alike (>= 0.70: Meas / Mao, one family romanised two ways).
     Also a sibling: given names only close (not the same key) where the household agrees but
     the birth date is not the same exact date (siblings often get similar names: Chanthou /
     Chantha, and a year-off birth date is as likely a sibling as a typing error), unless the
@@ -634,9 +641,18 @@ def sibling_pattern(view: PairView) -> np.ndarray:
         _one_agrees_other_differs(view._gf, view._fg)
         | _one_agrees_other_differs(view._fg, view._gf)
     )
-    differs = (straight | reversed_ | crossed) & household
-    close_only = (view.family_sim >= CLOSE) & (view.given_sim >= 0) & (view.given_sim < 1.0)
+    # a family name romanised two ways by two workers (Keav / Kao, only weakly alike) with
+    # given names that clearly disagree (Veasna / Sreyneang), born the same day in the same
+    # home: twins all the same (unless the names read the other way round agree: Sokh Sophea /
+    # Sopheaa Sok)
+    weak_family = (
+        _one_agrees_other_differs(view._ff, view._gg, agree=WEAK)
+        & ~view.given_contained
+        & ~view.swapped
+    )
     near_home = (view.caregiver_sim >= CLOSE) | (view.location_depth >= 4)
+    differs = ((straight | reversed_ | crossed) & household) | (weak_family & twins & near_home)
+    close_only = (view.family_sim >= CLOSE) & (view.given_sim >= 0) & (view.given_sim < 1.0)
     # a given name spelled another way (>= CLOSE) with a birth year that agrees where one side
     # is only an estimate is one child written twice: a sibling would need the same year
     spelled_twice = (view.given_sim >= CLOSE) & _dob_year_estimated(view)

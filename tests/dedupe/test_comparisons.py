@@ -207,6 +207,29 @@ def test_twins_same_birth_date() -> None:
     )
 
 
+def test_twins_with_the_family_name_romanised_two_ways_are_siblings() -> None:
+    """Meas / Mao (one family, two workers' spellings, only weakly alike), the same birth date
+    in the same village, given names that clearly disagree: twins, not one child."""
+    home = {"location_code": "18060504", "birth_date": "2016-04-12"}
+    assert _sibling(
+        {**home, "given": "Rotha", "family": "Meas"}, {**home, "given": "Phanit", "family": "Mao"}
+    )
+    # a weakly alike family name alone, without the same birth date, is not the twin pattern
+    assert not _sibling(
+        {**home, "given": "Rotha", "family": "Meas"},
+        {**home, "given": "Phanit", "family": "Mao", "birth_date": "2018-09-03"},
+    )
+
+
+def test_names_written_the_other_way_round_are_not_weak_family_twins() -> None:
+    """Rith Ratha / Rathaa Rit: straight, the family names are weakly alike and the given names
+    differ; read crosswise both agree. One child, not twins."""
+    home = {"location_code": "18060504", "birth_date": "2016-04-12"}
+    assert not _sibling(
+        {**home, "given": "Rith", "family": "Ratha"}, {**home, "given": "Rathaa", "family": "Rit"}
+    )
+
+
 def test_no_twin_rule_without_any_home_information() -> None:
     """A plain name + birth date list (FEBRL) cannot tell a twin from a replaced given name."""
     assert not _sibling(
