@@ -9,6 +9,7 @@ fields, for generator records at scale and as a fallback.
 from __future__ import annotations
 
 import csv
+import itertools
 import json
 import os
 import re
@@ -299,6 +300,14 @@ def pairwise_score(
     recall = correct / actual if actual else 1.0
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
     return LinkScore(precision, recall, f1)
+
+
+def true_pairs(truth: Mapping[str, Hashable]) -> set[tuple[str, str]]:
+    """Every pair of record keys that are one child, each as (smaller key, larger key)."""
+    by_child: dict[Hashable, list[str]] = {}
+    for key, child in truth.items():
+        by_child.setdefault(child, []).append(key)
+    return {pair for keys in by_child.values() for pair in itertools.combinations(sorted(keys), 2)}
 
 
 def clusters_from_labels(labels: Mapping[str, Hashable]) -> list[list[str]]:

@@ -19,7 +19,6 @@ import argparse
 import dataclasses
 import itertools
 import sys
-from collections import defaultdict
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -27,7 +26,7 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from bench.common import Corpus, load_dev_corpus, pairwise_score  # noqa: E402
+from bench.common import Corpus, load_dev_corpus, pairwise_score, true_pairs  # noqa: E402
 from bench.matching_quality import two_step  # noqa: E402
 from dedupe.engine import LinkPlan, Matcher, ReviewPair  # noqa: E402
 from dedupe.settings import MatchSettings  # noqa: E402
@@ -56,13 +55,6 @@ class Round:
             f"F1 {self.f1:.4f}  siblings {self.sibling_merges:>2}  answered {self.answered:>5}  "
             f"queue {self.queue:>4}  R+answers+queue {self.recall_with_review:.4f}"
         )
-
-
-def true_pairs(corpus: Corpus) -> set[Pair]:
-    by_child: dict[str, list[str]] = defaultdict(list)
-    for key, child in corpus.truth.items():
-        by_child[child].append(key)
-    return {_pair(a, b) for keys in by_child.values() for a, b in itertools.combinations(keys, 2)}
 
 
 def sibling_merges(corpus: Corpus, clusters: Sequence[Sequence[str]]) -> int:
@@ -111,7 +103,7 @@ def score_round(
 
 def run(rounds: int, settings: MatchSettings) -> list[Round]:
     corpus = load_dev_corpus()
-    truth_pairs = true_pairs(corpus)
+    truth_pairs = true_pairs(corpus.truth)
     budget = int(settings.review_budget_share * len(corpus.records))
     # the queue is cut here, after the pairs already answered are taken out
     uncapped = dataclasses.replace(settings, review_budget_share=1e6)

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import itertools
 import sys
 from collections import defaultdict
 from collections.abc import Sequence
@@ -34,7 +33,7 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from bench.common import load_dev_corpus  # noqa: E402
+from bench.common import load_dev_corpus, true_pairs  # noqa: E402
 from bench.matching_quality import two_step  # noqa: E402
 from dedupe.engine import ReviewPair  # noqa: E402
 from dedupe.settings import MatchSettings  # noqa: E402
@@ -60,15 +59,8 @@ def candidates(settings: MatchSettings) -> Candidates:
     wide = dataclasses.replace(settings, lower=0.001, review_budget_share=1e6)
     plan = two_step(corpus.records, wide)
     label = {key: n for n, members in enumerate(plan.clusters) for key in members}
-    by_child: dict[str, list[str]] = defaultdict(list)
-    for key, child in corpus.truth.items():
-        by_child[child].append(key)
-    true_pairs = {
-        tuple(sorted(pair))
-        for keys in by_child.values()
-        for pair in itertools.combinations(keys, 2)
-    }
-    linked_true = sum(label[a] == label[b] for a, b in true_pairs)
+    truth_pairs = true_pairs(corpus.truth)
+    linked_true = sum(label[a] == label[b] for a, b in truth_pairs)
     seen: set[tuple[str, str]] = set()
     reviews: list[ReviewPair] = []
     for review in plan.reviews:
@@ -79,9 +71,9 @@ def candidates(settings: MatchSettings) -> Candidates:
         reviews.append(review)
     return Candidates(
         reviews=reviews,
-        is_true=np.array([tuple(sorted((r.key_a, r.key_b))) in true_pairs for r in reviews]),
+        is_true=np.array([tuple(sorted((r.key_a, r.key_b))) in truth_pairs for r in reviews]),
         child=[corpus.truth[r.key_a] for r in reviews],
-        true_pairs=len(true_pairs),
+        true_pairs=len(truth_pairs),
         linked_true=linked_true,
         records=len(corpus.records),
     )

@@ -24,7 +24,7 @@ CLOSE = 0.92
 DIFFERENT = 0.85
 # Below this two names have little in common (Phearum / Rithy).
 FAR = 0.6
-# From here two names are weakly alike (Keav / Kao: one family name romanised two ways).
+# From here two names are weakly alike (Meas / Mao: one family name romanised two ways).
 WEAK = 0.70
 # An attribute value held by at most this many records is rare: an identifier (a social
 # security number), a rare street; agreeing on it is far stronger evidence than on a suburb.
@@ -641,10 +641,10 @@ def sibling_pattern(view: PairView) -> np.ndarray:
         _one_agrees_other_differs(view._gf, view._fg)
         | _one_agrees_other_differs(view._fg, view._gf)
     )
-    # a family name romanised two ways by two workers (Keav / Kao, only weakly alike) with
-    # given names that clearly disagree (Veasna / Sreyneang), born the same day in the same
-    # home: twins all the same (unless the names read the other way round agree: Sokh Sophea /
-    # Sopheaa Sok)
+    # a family name romanised two ways by two workers (Meas / Mao, only weakly alike) with
+    # given names that clearly disagree (Rotha / Phanit), born the same day in the same home:
+    # twins all the same (unless the names read the other way round agree: Rith Ratha /
+    # Rathaa Rit)
     weak_family = (
         _one_agrees_other_differs(view._ff, view._gg, agree=WEAK)
         & ~view.given_contained
