@@ -28,7 +28,7 @@ from dedupe.weights import ModelParams
 from dedupe.workers import fork_map, workers
 
 # Pairs per chunk: a chunk's features stay near 60 MB, and one chunk per worker is in flight.
-CHUNK = 400_000
+CHUNK = 100_000
 _T = TypeVar("_T")
 
 
