@@ -58,7 +58,11 @@ def compete(
     label: Sequence[str | None],
     settings: MatchSettings,
 ) -> Competition:
-    """Adjustment of each pair (a[k], b[k]); ``group[row]`` is "system|organisation"."""
+    """Adjustment of each pair (a[k], b[k]); ``group[row]`` is "system|organisation".
+
+    The candidates ("offers") of each record in each other system/organisation are held as
+    sorted arrays rather than Python containers: a full link of 1M records has about a million
+    of them (a dict of lists of tuples took ~300 MB there)."""
     n = len(a)
     bits = np.zeros(n)
     state = [NONE] * n
@@ -66,44 +70,68 @@ def compete(
         return Competition(bits, state)
     lo = log_odds(prob)
     take = np.flatnonzero(prob >= settings.competition_floor)
-    # (row, group of the other record) -> [(log-odds, other row)], in pair order (deterministic)
-    offers: dict[tuple[int, str], list[tuple[float, int]]] = {}
     # Pairs inside one system/organisation neither compete nor are rivals: the premise is
     # about which record of *another* system is the child's (one-source deduplication, as in
     # FEBRL, has many records per person).
-    same_child: set[tuple[int, int]] = set()
-    for k in np.flatnonzero(prob >= settings.upper).tolist():
-        i, j = int(a[k]), int(b[k])
-        same_child.add((min(i, j), max(i, j)))
-    take = take[[group[int(a[k])] != group[int(b[k])] for k in take.tolist()]]
-    for k in take.tolist():
-        i, j, w = int(a[k]), int(b[k]), float(lo[k])
-        offers.setdefault((i, group[j]), []).append((w, j))
-        offers.setdefault((j, group[i]), []).append((w, i))
+    codes: dict[str, int] = {}
+    ga, gb = (
+        np.fromiter((codes.setdefault(group[r], len(codes)) for r in rows), np.int64, len(take))
+        for rows in (a[take].tolist(), b[take].tolist())
+    )
+    cross = ga != gb
+    take, ga, gb = take[cross], ga[cross], gb[cross]
+    ta, tb, tw = a[take].astype(np.int64), b[take].astype(np.int64), lo[take]
+    # offers: (record, group of the other record) -> (log-odds, other record), sorted by key
+    width = max(len(codes), 1)
+    key_i, key_j = ta * width + gb, tb * width + ga
+    offer_key = np.concatenate([key_i, key_j])
+    order = np.argsort(offer_key, kind="stable")
+    offer_key = offer_key[order]
+    offer_other = np.concatenate([tb, ta])[order]
+    offer_w = np.concatenate([tw, tw])[order]
+    del order
+    spans = [
+        (np.searchsorted(offer_key, key, "left"), np.searchsorted(offer_key, key, "right"))
+        for key in (key_i, key_j)
+    ]
+    # pairs linked at or above the upper threshold: the same child, not rivals
+    strong = np.flatnonzero(prob >= settings.upper)
+    sa, sb = a[strong].astype(np.int64), b[strong].astype(np.int64)
+    same_child = set((np.minimum(sa, sb) << 32 | np.maximum(sa, sb)).tolist())
+    del sa, sb, strong
 
-    def rival(i: int, j: int) -> float:
-        """Best log-odds of ``i`` with another child than ``j`` in ``j``'s system/organisation."""
+    def rival(first: int, stop: int, j: int) -> float:
+        """Best log-odds among the offers [first, stop) with another child than ``j``."""
         best = -np.inf
-        for w, other in offers.get((i, group[j]), ()):
+        own = label[j]
+        for w, other in zip(
+            offer_w[first:stop].tolist(), offer_other[first:stop].tolist(), strict=True
+        ):
             if other == j or w <= best:
                 continue
-            if label[j] is not None and label[other] == label[j]:
+            if own is not None and label[other] == own:
                 continue
-            if (min(j, other), max(j, other)) in same_child:
+            if (min(j, other) << 32 | max(j, other)) in same_child:
                 continue
             best = w
         return best
 
-    margin_up, margin_down = settings.competition_margin, settings.competition_dominated
-    for k in take.tolist():
-        i, j = int(a[k]), int(b[k])
-        margin = float(lo[k]) - max(rival(i, j), rival(j, i))
-        if margin >= margin_up:
-            state[k], bits[k] = UNCONTESTED, settings.competition_bonus
-        elif margin < -margin_down:
-            state[k], bits[k] = DOMINATED, -settings.competition_penalty
-        else:
-            state[k] = CONTESTED
+    # an offer span of one is the pair itself: no rival on that side
+    best_rival = np.full(len(take), -np.inf)
+    (first_i, stop_i), (first_j, stop_j) = spans
+    contested = np.flatnonzero((stop_i - first_i > 1) | (stop_j - first_j > 1))
+    for k in contested.tolist():
+        i, j = int(ta[k]), int(tb[k])
+        best_rival[k] = max(
+            rival(int(first_i[k]), int(stop_i[k]), j), rival(int(first_j[k]), int(stop_j[k]), i)
+        )
+    margin = tw - best_rival
+    up = margin >= settings.competition_margin
+    down = ~up & (margin < -settings.competition_dominated)
+    bits[take[up]] = settings.competition_bonus
+    bits[take[down]] = -settings.competition_penalty
+    for k, is_up, is_down in zip(take.tolist(), up.tolist(), down.tolist(), strict=True):
+        state[k] = UNCONTESTED if is_up else DOMINATED if is_down else CONTESTED
     return Competition(bits, state)
 
 
