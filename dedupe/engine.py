@@ -338,6 +338,7 @@ class MatchIndex:
         full: bool = False,
     ) -> LinkPlan:
         matcher, settings = self.matcher, self.matcher.settings
+        must_link, cannot_link = list(must_link), list(cannot_link)  # each is read twice
         for key in [r.key for r in new_records if r.key in self.row_of_key]:
             self.remove([key])
         first = len(self.table)
@@ -382,13 +383,17 @@ class MatchIndex:
         )
         del levels, sibling
         give_back_memory()
-        # every scored pair, for the clusterer: those it is not given scored below compatible
-        pair_codes = (a.astype(np.int64) << 32) | b
+        every_a, every_b = a, b
         a, b = a[kept], b[kept]
         groups = self.groups
         race = compete(a, b, scored.prob, groups, self.labels, settings)
         give_back_memory()
         decided = race.adjusted(scored.prob)
+        auto = (decided >= settings.upper) & ~scored.sibling
+        # the scored pairs the clusterer may meet again: those it is not given scored below
+        # compatible
+        pair_codes = self._scored_codes(every_a, every_b, a[auto], b[auto], must_link)
+        del every_a, every_b
         clusterer = self._clusterer(
             rows, a, b, scored, must_link, cannot_link, decided, groups, pair_codes
         )
@@ -400,6 +405,32 @@ class MatchIndex:
         give_back_memory()
         plan = self._plan(clusterer, rows, a, b, scored, decided, race)
         return plan
+
+    def _scored_codes(
+        self,
+        every_a: np.ndarray,
+        every_b: np.ndarray,
+        auto_a: np.ndarray,
+        auto_b: np.ndarray,
+        must_link: Iterable[KeyPair],
+    ) -> np.ndarray:
+        """Sorted codes (a << 32 | b) of the scored pairs (``every_a``/``every_b``, sorted)
+        whose two rows can both end up in a cluster of several records: rows of existing
+        children, rows sharing an exact id, human links and ends of automatic links. The
+        clusterer only ever checks pairs across two such clusters; the other pairs (most of the
+        ~18M of a 1M-record link) need not be held."""
+        in_play = np.fromiter((lab is not None for lab in self.labels), bool, len(self.labels))
+        in_play[auto_a] = True
+        in_play[auto_b] = True
+        for shared in self._rows_of_id.values():
+            in_play[shared] = True
+        for pair in must_link:
+            for key in pair:
+                row = self.row_of_key.get(key)
+                if row is not None:
+                    in_play[row] = True
+        both = in_play[every_a] & in_play[every_b]
+        return (every_a[both].astype(np.int64) << 32) | every_b[both]
 
     def _clusterer(
         self, rows, a, b, scored, must_link, cannot_link, decided, groups, pair_codes
