@@ -18,6 +18,7 @@ import random
 import resource
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -56,6 +57,55 @@ def _workers_peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
 
 
+class TreeMemory:
+    """Largest proportional set size (PSS) of this process and the workers it forks, sampled
+    every 0.2 s while running (Linux /proc; None elsewhere). PSS shares each page among the
+    processes mapping it, so forked workers' copy-on-write pages count once: the memory the
+    whole link takes, which neither this process's peak RSS nor the workers' shows alone."""
+
+    def __init__(self) -> None:
+        self.peak_kb: int | None = None
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    @staticmethod
+    def _pss_kb(pid: int) -> int:
+        try:
+            with open(f"/proc/{pid}/smaps_rollup", encoding="ascii") as f:
+                return next((int(line.split()[1]) for line in f if line.startswith("Pss:")), 0)
+        except OSError:
+            return 0
+
+    @staticmethod
+    def _children(pid: int) -> list[int]:
+        try:
+            with open(f"/proc/{pid}/task/{pid}/children", encoding="ascii") as f:
+                return [int(x) for x in f.read().split()]
+        except OSError:
+            return []
+
+    def _run(self) -> None:
+        me = os.getpid()
+        while not self._stop.wait(0.2):
+            total = self._pss_kb(me) + sum(self._pss_kb(c) for c in self._children(me))
+            if total:
+                self.peak_kb = max(self.peak_kb or 0, total)
+
+    def __enter__(self) -> TreeMemory:
+        if os.path.exists(f"/proc/{os.getpid()}/smaps_rollup"):
+            self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join()
+
+    @property
+    def peak_mb(self) -> int | None:
+        return None if self.peak_kb is None else round(self.peak_kb / 1024)
+
+
 def use_fast_view() -> None:
     """The swap proposed to the engine: ``PairView`` -> ``dedupe.fastpath.FastPairView`` (same
     results, see tests/dedupe_perf), applied here until the engine makes it."""
@@ -78,7 +128,8 @@ def engine_worker(size: int, new: int, fast: bool = False) -> dict[str, Any]:
     rss_before = _peak_rss_mb()
     matcher = Matcher()
     t0 = time.perf_counter()
-    plan = matcher.link(base)
+    with TreeMemory() as tree:
+        plan = matcher.link(base)
     link_s = time.perf_counter() - t0
     peak_link = _peak_rss_mb()
     score = pairwise_score(plan.clusters, truth)
@@ -96,6 +147,7 @@ def engine_worker(size: int, new: int, fast: bool = False) -> dict[str, Any]:
         "rss_before_mb": round(rss_before),
         "peak_rss_mb": round(peak_link),
         "workers_peak_rss_mb": round(_workers_peak_rss_mb()),
+        "tree_peak_pss_mb": tree.peak_mb,
         "index_s": round(index_s, 1),
         "add_s": round(add_s, 2),
         "new": len(fresh),
@@ -176,7 +228,8 @@ def _cell(row: dict[str, Any], name: str) -> str:
 
 
 def print_table(rows: list[dict[str, Any]]) -> None:
-    cols = ["engine", "size", "link_s", "peak_rss_mb", "workers_peak_rss_mb", "rss_before_mb"]
+    cols = ["engine", "size", "link_s", "peak_rss_mb", "tree_peak_pss_mb", "workers_peak_rss_mb"]
+    cols += ["rss_before_mb"]
     cols += ["index_s", "add_s"]
     cols += ["precision", "recall", "f1", "best_threshold", "best_f1", "error"]
     print(" | ".join(cols))
