@@ -112,6 +112,12 @@ def _evidence(scored: Scored, i: int, race: Competition | None = None) -> tuple[
     return found
 
 
+def automatic(decided: np.ndarray, scored: Scored, settings: MatchSettings) -> np.ndarray:
+    """Pairs linked automatically if their clusters are compatible: posterior (after
+    competition) at or above the upper threshold, and not the sibling pattern."""
+    return (decided >= settings.upper) & ~scored.sibling
+
+
 class Matcher:
     def __init__(self, settings: MatchSettings | None = None, params: ModelParams | None = None):
         self.settings = settings or MatchSettings()
@@ -389,7 +395,7 @@ class MatchIndex:
         race = compete(a, b, scored.prob, groups, self.labels, settings)
         give_back_memory()
         decided = race.adjusted(scored.prob)
-        auto = (decided >= settings.upper) & ~scored.sibling
+        auto = automatic(decided, scored, settings)
         # the scored pairs the clusterer may meet again: those it is not given scored below
         # compatible
         pair_codes = self._scored_codes(every_a, every_b, a[auto], b[auto], must_link)
@@ -484,7 +490,7 @@ class MatchIndex:
             if i is not None and j is not None and i in cl.parent and j in cl.parent:
                 cl.join_hard(i, j)
         # 2. automatic links, strongest first, compatible clusters only
-        auto = np.flatnonzero((decided >= settings.upper) & ~scored.sibling)
+        auto = np.flatnonzero(automatic(decided, scored, settings))
         order = auto[np.argsort(-decided[auto], kind="stable")]
         for x, y in zip(a[order].tolist(), b[order].tolist(), strict=True):
             cl.join_scored(x, y)
