@@ -883,6 +883,7 @@ def remap(
             system=source,
             mappings_dir=state.config.mappings_path,
             matching=state.config.matching,
+            limits=state.config.limits,
         )
     except LockHeld as exc:
         raise fail(str(exc), EXIT_LOCKED) from None

@@ -11,6 +11,8 @@ from typing import Any, Protocol
 
 from adapters.errors import BadRecordError
 
+RAW_KEY = "$bridge_unstorable_json"  # a payload kept as JSON text (see bridge.ingest.storable)
+
 
 def payload_hash(payload: Any) -> str:
     """A stable hash of a JSON payload (key order does not matter)."""

@@ -12,10 +12,11 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from adapters.base import Page, SourceRecord
+from adapters.base import RAW_KEY, Page, SourceRecord
 from adapters.errors import BadRecordError, ConfigError
 
 ID_FIELD = {"primero": "id", "oscar": "global_id"}
@@ -37,6 +38,14 @@ class JsonStreamError(ValueError):
         self.message = message
         self.line = line
         self.column = column
+
+
+@dataclass(frozen=True)
+class UnreadableEntry:
+    """A value the JSON reader could not decode (too deep, a number too long), as its text."""
+
+    text: str
+    reason: str
 
 
 class _Reader:
@@ -98,7 +107,9 @@ class _Reader:
                 self.fill(max(len(self.buf) - self.pos, _READ_CHARS))
                 continue
             except RecursionError:
-                self.fail("value nested too deeply")
+                return UnreadableEntry(self.skip_value(), "nested too deeply to read")
+            except ValueError:  # e.g. an integer of more digits than Python converts
+                return UnreadableEntry(self.skip_value(), "holds a number too long to read")
             # A number running to the end of the buffer ("12", "0.", "1e") may go on in the
             # next chunk; any other value ends where the decoder says.
             if _is_number(value) and not self.exhausted and _NUMBER.fullmatch(self.buf, end):
@@ -106,6 +117,44 @@ class _Reader:
                 continue
             self.pos = end
             return value
+
+    def skip_value(self) -> str:
+        """Consume the value at ``pos`` without decoding it (no recursion, so any depth) and
+        return its text. Only for values the decoder refused for their size or depth: the
+        text is well-formed up to its end, or ``fail`` says where it is not."""
+        start, depth, in_string, escaped = self.pos, 0, False, False
+        i = start
+        while True:
+            if i >= len(self.buf):
+                kept = i - self.pos
+                if not self.fill(_READ_CHARS):
+                    self.fail("unexpected end of text inside a value", i)
+                i, start = self.pos + kept, self.pos
+                continue
+            char = self.buf[i]
+            i += 1
+            if in_string:
+                if escaped:
+                    escaped = False
+                elif char == "\\":
+                    escaped = True
+                elif char == '"':
+                    in_string = False
+                    if depth == 0:
+                        break
+            elif char == '"':
+                in_string = True
+            elif char in "[{":
+                depth += 1
+            elif char in "]}":
+                depth -= 1
+                if depth <= 0:
+                    break
+            elif depth == 0 and char in ",\n\r\t ":
+                i -= 1  # a number or literal ends before its delimiter
+                break
+        self.pos = i
+        return self.buf[start:i]
 
     def expect(self, char: str, what: str) -> None:
         if self.peek() != char:
@@ -184,20 +233,49 @@ def entry_to_record(
 ) -> SourceRecord | tuple[BadRecordError, Any]:
     """A record, or the quarantine pair for an entry that cannot be one. Never raises."""
     id_field = ID_FIELD[system]
+    if isinstance(entry, UnreadableEntry):
+        message = f"entry {index}: {entry.reason}; kept as text"
+        return BadRecordError(system, None, f"/data/{index}", message), {RAW_KEY: entry.text}
     if not isinstance(entry, dict):
         kind = type(entry).__name__ if entry is not None else "null"
         message = f"entry is {kind}, not an object"
         return BadRecordError(system, None, f"/data/{index}", message), entry
     record_id = entry.get(id_field)
-    if not isinstance(record_id, str) or not record_id.strip():
-        problem = "is missing or empty" if record_id in (None, "") else "is not a string"
+    problem = _id_problem(record_id)
+    if problem:
         message = f"entry {index}: {id_field} {problem}"
         return BadRecordError(system, None, f"/{id_field}", message), entry
     try:
         return SourceRecord(system=system, record_id=record_id, payload=entry)
-    except (ValueError, TypeError) as exc:  # e.g. a lone surrogate the hash cannot encode
+    except (
+        ValueError,
+        TypeError,
+        RecursionError,
+    ) as exc:  # e.g. a lone surrogate the hash cannot encode
         message = f"entry {index}: payload cannot be stored ({type(exc).__name__})"
         return BadRecordError(system, None, f"/data/{index}", message), entry
+
+
+MAX_ID_CHARS = 128  # the store's column; a real id is a UUID or a short code
+
+
+def _id_problem(record_id: Any) -> str:
+    """Why ``record_id`` cannot be a record's id, or "" when it can."""
+    if record_id in (None, ""):
+        return "is missing or empty"
+    if not isinstance(record_id, str):
+        return "is not a string"
+    if not record_id.strip():
+        return "is blank"
+    if len(record_id) > MAX_ID_CHARS:
+        return f"is longer than {MAX_ID_CHARS} characters"
+    if not record_id.isprintable():
+        return "holds control characters"
+    try:
+        record_id.encode("utf-8")
+    except UnicodeEncodeError:
+        return "is not valid Unicode (a lone surrogate)"
+    return ""
 
 
 def entries_to_pages(

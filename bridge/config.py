@@ -14,9 +14,12 @@ from __future__ import annotations
 import os
 import tomllib
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+if TYPE_CHECKING:
+    from bridge.mapping.screen import Limits as ScreenLimits
 
 from adapters.errors import ConfigError
 
@@ -94,6 +97,21 @@ class MatchingConfig(BaseModel):
     refit_growth: float = Field(default=1.5, gt=1.0)  # re-estimate weights when data grows so
 
 
+class LimitsConfig(BaseModel):
+    """What one record's text may hold; a record over a limit is quarantined, not mapped."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name_max_chars: int = Field(default=1000, ge=1)  # a name field, in characters
+    field_max_bytes: int = Field(default=64 * 1024, ge=1)  # any text field, in UTF-8 bytes
+    max_depth: int = Field(default=64, ge=2)  # objects and lists nested inside each other
+
+    def screen_limits(self) -> ScreenLimits:
+        from bridge.mapping.screen import Limits
+
+        return Limits(self.name_max_chars, self.field_max_bytes, self.max_depth)
+
+
 class Config(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -101,6 +119,7 @@ class Config(BaseModel):
     mappings_dir: str | None = None  # default: the mappings shipped with the bridge
     sources: list[SourceConfig] = Field(default_factory=list)
     matching: MatchingConfig = Field(default_factory=MatchingConfig)
+    limits: LimitsConfig = Field(default_factory=LimitsConfig)
     path: str | None = Field(default=None, exclude=True)  # the file this came from
 
     def source(self, name: str) -> SourceConfig:
@@ -137,8 +156,9 @@ def load_config(path: str | Path | None = None) -> Config:
             data["database_url"] = raw["database"].get("url", DEFAULT_DATABASE_URL)
         if "sources" in raw:
             data["sources"] = raw["sources"]
-        if "matching" in raw:
-            data["matching"] = raw["matching"]
+        for section in ("matching", "limits"):
+            if section in raw:
+                data[section] = raw[section]
         data["path"] = str(file)
     try:
         config = Config.model_validate(data)

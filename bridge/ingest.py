@@ -14,9 +14,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from adapters.base import Page, SourceRecord, payload_hash
+from adapters.base import RAW_KEY, Page, SourceRecord, payload_hash
 from bridge.linking import LinkCounts, Linker
 from bridge.mapping import SourceMapping
+from bridge.store.db import Store
 from bridge.store.schema import LinkRow, SourceRecordRow
 
 
@@ -70,17 +71,58 @@ def issue_dicts(result: Any) -> list[dict[str, str]]:
     ]
 
 
+def storable(payload: Any) -> Any:
+    """The payload as the database can hold it. JSON columns refuse NaN and Infinity, and
+    PostgreSQL refuses a lone surrogate escape; such a payload is kept whole as its JSON text
+    (ASCII, escapes intact) under ``RAW_KEY``, and ``stored_payload`` gives it back."""
+    try:
+        json.dumps(payload, ensure_ascii=False, allow_nan=False).encode("utf-8")
+    except (ValueError, TypeError, RecursionError):
+        return {RAW_KEY: json.dumps(payload, ensure_ascii=True, allow_nan=True)}
+    return payload
+
+
+def stored_payload(stored: Any) -> Any:
+    """The payload a source sent, from what ``storable`` made of it."""
+    if isinstance(stored, dict) and len(stored) == 1 and isinstance(stored.get(RAW_KEY), str):
+        try:
+            return json.loads(stored[RAW_KEY])
+        except (ValueError, RecursionError):
+            return stored  # not JSON at all (an unreadable entry's text): screened as it is
+    return stored
+
+
 def apply_mapping(row: SourceRecordRow, mapping: SourceMapping) -> Any:
-    """Map the stored payload; set state, issues and canonical on the row."""
-    result = mapping.inbound(row.payload)
+    """Map the stored payload; set state, issues and canonical on the row. Never raises:
+    anything that goes wrong with one record quarantines that record."""
+    result = mapping.inbound(stored_payload(row.payload))
     row.issues = issue_dicts(result)
-    if result.errors or result.child is None:
+    canonical = None
+    if not result.errors and result.child is not None:
+        try:
+            canonical = result.child.model_dump(mode="json")
+            json.dumps(canonical, ensure_ascii=False, allow_nan=False).encode("utf-8")
+        except Exception as exc:  # a value the model let through but JSON cannot hold
+            canonical = None
+            row.issues.append(_internal("", "the canonical child cannot be stored", exc))
+    if canonical is None:
         row.state = "quarantined"
         row.canonical = None
     else:
         row.state = "mapped"
-        row.canonical = json.loads(result.child.model_dump_json())
+        row.canonical = canonical
     return result
+
+
+def _internal(pointer: str, what: str, exc: BaseException) -> dict[str, str]:
+    """An issue for an unexpected failure: the exception's type only (its text may quote
+    the record)."""
+    return {
+        "severity": "error",
+        "pointer": pointer,
+        "code": "internal",
+        "message": f"{what} ({type(exc).__name__}); the record is kept, please report",
+    }
 
 
 def describe(row: SourceRecordRow, issues: list[dict[str, str]], severity: str) -> list[str]:
@@ -110,25 +152,7 @@ def store_page(
         if row is not None and row.payload_hash == record.payload_hash:
             counts.unchanged += 1
             continue
-        if row is None:
-            row = SourceRecordRow(
-                source=source,
-                system=record.system,
-                record_id=record.record_id,
-                payload=record.payload,
-                payload_hash=record.payload_hash,
-                state="new",
-                issues=[],
-                fetched_at=record.fetched_at,
-                changed_at=now,
-                run_id=run_id,
-            )
-            session.add(row)
-            counts.new += 1
-        else:
-            row.payload, row.payload_hash = record.payload, record.payload_hash
-            row.fetched_at, row.changed_at, row.run_id = record.fetched_at, now, run_id
-            counts.changed += 1
+        row = _store_record(session, record, row, source, run_id, now, counts)
         was_mapped = row.state == "mapped"
         apply_mapping(row, mapping)
         counts.warnings += sum(1 for i in row.issues if i["severity"] == "warning")
@@ -150,6 +174,105 @@ def store_page(
     session.flush()
     counts.links = linker.link(session, touched)
     return counts
+
+
+def _store_record(
+    session: Session,
+    record: SourceRecord,
+    row: SourceRecordRow | None,
+    source: str,
+    run_id: int | None,
+    now: datetime,
+    counts: PageCounts,
+) -> SourceRecordRow:
+    if row is None:
+        row = SourceRecordRow(
+            source=source,
+            system=record.system,
+            record_id=record.record_id,
+            payload=storable(record.payload),
+            payload_hash=record.payload_hash,
+            state="new",
+            issues=[],
+            fetched_at=record.fetched_at,
+            changed_at=now,
+            run_id=run_id,
+        )
+        session.add(row)
+        counts.new += 1
+    else:
+        row.payload, row.payload_hash = storable(record.payload), record.payload_hash
+        row.fetched_at, row.changed_at, row.run_id = record.fetched_at, now, run_id
+        counts.changed += 1
+    return row
+
+
+def store_page_by_record(
+    store: Store,
+    *,
+    source: str,
+    page: Page,
+    mapping: SourceMapping,
+    linker: Linker,
+    run_id: int | None,
+) -> PageCounts:
+    """A page that failed as one transaction, stored one record per transaction: the record
+    that fails again is kept quarantined with the failure's kind, the others are stored.
+    Raises only when even the quarantine cannot be written (the database is gone)."""
+    counts = PageCounts()
+    for record in _dedupe_in_page(page.records):
+        one = Page(records=[record], number=page.number)
+        try:
+            with store.session() as session:
+                counts.add(
+                    store_page(session, source=source, page=one, **_rest(mapping, linker, run_id))
+                )
+        except Exception as exc:
+            linker.reset()  # its index may hold what the rolled-back transaction added
+            with store.session() as session:
+                _keep_failed(session, source, record, exc, run_id)
+            counts.pulled += 1
+            counts.quarantined += 1
+            counts.problems.append(
+                f"{record.system} record {record.record_id}: could not be stored "
+                f"({type(exc).__name__}); kept quarantined"
+            )
+    for bad in page.bad:
+        with store.session() as session:
+            one = Page(records=[], bad=[bad], number=page.number)
+            counts.add(
+                store_page(session, source=source, page=one, **_rest(mapping, linker, run_id))
+            )
+    return counts
+
+
+def _rest(mapping: SourceMapping, linker: Linker, run_id: int | None) -> dict[str, Any]:
+    return {"mapping": mapping, "linker": linker, "run_id": run_id}
+
+
+def _keep_failed(
+    session: Session, source: str, record: SourceRecord, exc: BaseException, run_id: int | None
+) -> None:
+    """Keep a record whose storing failed, quarantined, its payload as JSON text."""
+    now = datetime.now(UTC)
+    text = json.dumps(record.payload, ensure_ascii=True, allow_nan=True)
+    row = session.scalars(
+        select(SourceRecordRow).where(
+            SourceRecordRow.system == record.system,
+            SourceRecordRow.record_id == record.record_id,
+        )
+    ).first()
+    if row is None:
+        row = SourceRecordRow(source=source, system=record.system, record_id=record.record_id)
+        session.add(row)
+    elif row.state == "mapped":
+        link = session.get(LinkRow, row.id)
+        if link is not None:
+            session.delete(link)
+    row.payload, row.payload_hash = {RAW_KEY: text}, record.payload_hash
+    row.state, row.canonical = "quarantined", None
+    row.issues = [_internal("", "the record could not be stored", exc)]
+    row.fetched_at, row.changed_at, row.run_id = record.fetched_at, now, run_id
 
 
 def _existing_rows(
@@ -197,7 +320,7 @@ def _keep_unreadable(
             source=source,
             system=system,
             record_id=record_id,
-            payload=raw,
+            payload=storable(raw),
             payload_hash=digest,
             state="unreadable",
             issues=[

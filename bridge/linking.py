@@ -132,6 +132,13 @@ class Linker:
     _ids: ChildIds | None = None
 
     # -- loading -----------------------------------------------------------------------------
+    def reset(self) -> None:
+        """Forget the index: the next use reloads it from the database (after a rolled-back
+        transaction, whose records the in-memory index may already hold)."""
+        self.persons, self.labels = {}, {}
+        self._matcher = self._index = self._ids = None
+        self._fitted_on, self._loaded = 0, False
+
     def load(self, session: Session) -> None:
         if self._loaded:
             return

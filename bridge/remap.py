@@ -11,7 +11,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from bridge.config import MatchingConfig
+from bridge.config import LimitsConfig, MatchingConfig
 from bridge.ingest import apply_mapping, describe
 from bridge.linking import LinkCounts, Linker
 from bridge.mapping import load_mapping
@@ -37,6 +37,7 @@ def remap(
     system: str | None = None,
     mappings_dir: Path | None = None,
     matching: MatchingConfig | None = None,
+    limits: LimitsConfig | None = None,
     batch_size: int = 1000,
 ) -> RemapReport:
     report = RemapReport()
@@ -44,7 +45,7 @@ def remap(
     linker = Linker(matching or MatchingConfig())
     with run_lock(store):
         for kind in systems:
-            mapping = load_mapping(kind, mappings_dir)
+            mapping = load_mapping(kind, mappings_dir, (limits or LimitsConfig()).screen_limits())
             with store.session() as session:
                 ids = list(
                     session.scalars(

@@ -14,10 +14,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy.orm import Session
+
 from adapters.base import Page, SourceAdapter
 from adapters.errors import BridgeError, ConfigError, SourceError
-from bridge.config import Config, SourceConfig
-from bridge.ingest import PageCounts, store_page
+from bridge.config import Config, LimitsConfig, SourceConfig
+from bridge.ingest import PageCounts, store_page, store_page_by_record
 from bridge.linking import Linker
 from bridge.mapping import load_mapping
 from bridge.runlock import LockHeld, heartbeat, run_lock
@@ -143,20 +145,33 @@ def ingest_pages(
     report: SourceReport,
     progress: Progress | None = None,
     move_cursor: bool = True,
+    limits: LimitsConfig | None = None,
 ) -> None:
-    mapping = load_mapping(system, mappings_dir)
+    mapping = load_mapping(system, mappings_dir, (limits or LimitsConfig()).screen_limits())
     for page in pages:
-        with store.session() as session:
-            counts = store_page(
-                session, source=source, page=page, mapping=mapping, linker=linker, run_id=run_id
+        cursor = page.cursor if move_cursor else None
+        try:
+            with store.session() as session:
+                counts = store_page(
+                    session, source=source, page=page, mapping=mapping, linker=linker, run_id=run_id
+                )
+                _advance_cursor(session, source, cursor, run_id)
+        except Exception as exc:  # one record the database refuses must not stop the sync
+            log.warning(
+                "%s: page %d could not be stored in one transaction (%s); storing it record "
+                "by record",
+                source,
+                page.number,
+                type(exc).__name__,
             )
-            if move_cursor and page.cursor is not None:
-                row = session.get(SyncCursorRow, source)
-                if row is None:
-                    session.add(SyncCursorRow(source=source, cursor=page.cursor, run_id=run_id))
-                else:
-                    row.cursor, row.updated_at, row.run_id = page.cursor, datetime.now(UTC), run_id
-                report.cursor_after = page.cursor
+            linker.reset()
+            counts = store_page_by_record(
+                store, source=source, page=page, mapping=mapping, linker=linker, run_id=run_id
+            )
+            with store.session() as session:
+                _advance_cursor(session, source, cursor, run_id)
+        if cursor is not None:
+            report.cursor_after = cursor
         report.pages += 1
         report.counts.add(counts)
         heartbeat(store)
@@ -167,6 +182,16 @@ def ingest_pages(
                 f"({c.new} new, {c.changed} changed, {c.unchanged} unchanged, "
                 f"{c.quarantined} quarantined)"
             )
+
+
+def _advance_cursor(session: Session, source: str, cursor: str | None, run_id: int) -> None:
+    if cursor is None:
+        return
+    row = session.get(SyncCursorRow, source)
+    if row is None:
+        session.add(SyncCursorRow(source=source, cursor=cursor, run_id=run_id))
+    else:
+        row.cursor, row.updated_at, row.run_id = cursor, datetime.now(UTC), run_id
 
 
 def run_sync(
@@ -240,6 +265,7 @@ def _sync_source(
             system=source.source_system,
             pages=adapter.pull(cursor),
             mappings_dir=config.mappings_path,
+            limits=config.limits,
             linker=linker,
             run_id=run_id,
             report=report,
@@ -289,6 +315,7 @@ def run_import(
                 system=system,
                 pages=adapter.pull(None),
                 mappings_dir=mappings_dir,
+                limits=config.limits if config else None,
                 linker=Linker(matching),
                 run_id=run_id,
                 report=source_report,

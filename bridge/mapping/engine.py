@@ -12,6 +12,7 @@ from bridge.mapping.issues import MapResult
 from bridge.mapping.loader import MappingSpec, load_spec
 from bridge.mapping.outbound import OutboundResult, map_outbound
 from bridge.mapping.referral import OutboundReferral
+from bridge.mapping.screen import Limits, name_paths
 from bridge.model import Child
 
 KINDS = ("primero", "oscar")
@@ -27,10 +28,12 @@ def default_mappings_dir() -> Path:
 class SourceMapping:
     """The mapping of one source kind, checked at load time."""
 
-    def __init__(self, spec: MappingSpec) -> None:
+    def __init__(self, spec: MappingSpec, limits: Limits | None = None) -> None:
         self.spec = spec
         self.kind = spec.kind
         self.system = spec.system
+        self.limits = limits or Limits()
+        self._names = name_paths(spec)
 
     @property
     def file(self) -> Path:
@@ -41,8 +44,8 @@ class SourceMapping:
         return list(self.spec.outbound)
 
     def inbound(self, payload: Any, *, today: date | None = None) -> MapResult:
-        """Map one source record; never raises (problems are errors and warnings)."""
-        return map_inbound(self.spec, payload, today)
+        """Screen and map one source record; never raises (problems are errors and warnings)."""
+        return map_inbound(self.spec, payload, today, limits=self.limits, names=self._names)
 
     def outbound(
         self,
@@ -74,10 +77,13 @@ class SourceMapping:
         return self.spec.outbound[target].allowed
 
 
-def load_mapping(kind: str, mappings_dir: Path | None = None) -> SourceMapping:
-    """Load and check ``<mappings_dir>/<kind>.toml`` and its vocabularies.
+def load_mapping(
+    kind: str, mappings_dir: Path | None = None, limits: Limits | None = None
+) -> SourceMapping:
+    """Load and check ``<mappings_dir>/<kind>.toml`` and its vocabularies; ``limits`` are
+    what a record's text may hold (``[limits]`` in the configuration; defaults if None).
 
     Raises MappingLoadError (a ConfigError) naming the file and the line of any problem.
     """
     folder = Path(mappings_dir) if mappings_dir is not None else default_mappings_dir()
-    return SourceMapping(load_spec(kind, folder))
+    return SourceMapping(load_spec(kind, folder), limits)

@@ -10,6 +10,7 @@ from pydantic import ValidationError
 from bridge.mapping.issues import Collector, MapResult
 from bridge.mapping.loader import MappingSpec, Rule
 from bridge.mapping.paths import MISSING, join_pointer, resolve, set_target
+from bridge.mapping.screen import Limits, name_paths, screen
 from bridge.mapping.transforms import Context, is_empty
 from bridge.model import Child
 
@@ -87,10 +88,20 @@ def _apply_list(rule: Rule, record: Any, base: str, out: dict[str, Any], ctx: Co
         node.setdefault(rule.list_target.keys[-1], []).extend(rows)
 
 
-def map_inbound(spec: MappingSpec, payload: Any, today: date | None = None) -> MapResult:
+def map_inbound(
+    spec: MappingSpec,
+    payload: Any,
+    today: date | None = None,
+    *,
+    limits: Limits | None = None,
+    names: frozenset[tuple[str, ...]] | None = None,
+) -> MapResult:
+    """Screen the record (``bridge.mapping.screen``), then map it. ``names`` are the name
+    fields' paths (``name_paths(spec)``; pass them when mapping many records)."""
     issues = Collector()
     try:
-        child = _map(spec, payload, today or date.today(), issues)
+        screen(payload, name_paths(spec) if names is None else names, limits or Limits(), issues)
+        child = None if issues.errors else _map(spec, payload, today or date.today(), issues)
     except Exception as exc:  # the last line of defence: a mapper bug must not stop a sync
         issues.error("", "internal", f"mapping failed ({type(exc).__name__}); please report")
         child = None
