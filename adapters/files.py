@@ -127,9 +127,10 @@ class _Reader:
         while True:
             if i >= len(self.buf):
                 kept = i - self.pos
-                if not self.fill(_READ_CHARS):
-                    self.fail("unexpected end of text inside a value", i)
+                self.fill(_READ_CHARS)
                 i, start = self.pos + kept, self.pos
+                if i >= len(self.buf):
+                    self.fail("unexpected end of text inside a value", i)
                 continue
             char = self.buf[i]
             i += 1
@@ -146,11 +147,11 @@ class _Reader:
                 in_string = True
             elif char in "[{":
                 depth += 1
-            elif char in "]}":
+            elif char in "]}" and depth > 0:
                 depth -= 1
-                if depth <= 0:
+                if depth == 0:
                     break
-            elif depth == 0 and char in ",\n\r\t ":
+            elif depth == 0 and char in ",]}\n\r\t ":
                 i -= 1  # a number or literal ends before its delimiter
                 break
         self.pos = i
@@ -168,6 +169,69 @@ class _Reader:
         line = self._lines_before + before.count("\n") + 1
         column = at - newline if newline >= 0 else self._column_before + at + 1
         raise JsonStreamError(message, line, column)
+
+
+def top_level_fields(text: str) -> tuple[dict[str, Any] | None, list[str]]:
+    """The fields of a JSON object the decoder refused as a whole (a value too deep, a number
+    too long), and the names of the fields it cannot read; (None, []) if not an object."""
+    reader = _Reader([text])
+    fields: dict[str, Any] = {}
+    unreadable: list[str] = []
+    try:
+        reader.expect("{", "'{'")
+        while reader.peek() not in ("}", None):
+            name = reader.value()
+            reader.expect(":", "':'")
+            value = reader.value()
+            if not isinstance(name, str):
+                return None, []
+            if isinstance(value, UnreadableEntry):
+                unreadable.append(name)
+            else:
+                fields[name] = value
+            if reader.peek() == ",":
+                reader.pos += 1
+        reader.expect("}", "'}'")
+    except JsonStreamError:
+        return None, []
+    return fields, unreadable
+
+
+def loads_tolerant(text: str) -> Any:
+    """``json.loads``, except that a list entry the decoder refuses (too deep, a number too
+    long) becomes an ``UnreadableEntry`` instead of failing the whole document (a page of
+    Primero cases with one such case). Raises ``JsonStreamError`` for text that is not JSON."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        raise
+    except (RecursionError, ValueError):
+        pass
+    reader = _Reader([text])
+    value = _tolerant_value(reader)
+    if reader.peek() is not None:
+        reader.fail("extra text after the JSON document")
+    return value
+
+
+def _tolerant_value(reader: _Reader) -> Any:
+    """Objects and lists at the top two levels read key by key, so one refused value is
+    kept as an ``UnreadableEntry`` and the rest is read."""
+    first = reader.peek()
+    if first == "[":
+        return list(_array(reader))
+    if first != "{":
+        return reader.value()
+    reader.expect("{", "'{'")
+    out: dict[str, Any] = {}
+    while reader.peek() not in ("}", None):
+        name = reader.value()
+        reader.expect(":", "':'")
+        out[str(name)] = list(_array(reader)) if reader.peek() == "[" else reader.value()
+        if reader.peek() == ",":
+            reader.pos += 1
+    reader.expect("}", "'}'")
+    return out
 
 
 def iter_entries(chunks: Iterable[str], key: str = "data") -> Iterator[Any]:
@@ -234,6 +298,10 @@ def entry_to_record(
     """A record, or the quarantine pair for an entry that cannot be one. Never raises."""
     id_field = ID_FIELD[system]
     if isinstance(entry, UnreadableEntry):
+        fields, _ = top_level_fields(entry.text)
+        if fields is not None and not _id_problem(fields.get(id_field)):
+            # a record whose id can be read: kept under it, as text, for the mapper to flag
+            return SourceRecord(system, fields[id_field], {RAW_KEY: entry.text})
         message = f"entry {index}: {entry.reason}; kept as text"
         return BadRecordError(system, None, f"/data/{index}", message), {RAW_KEY: entry.text}
     if not isinstance(entry, dict):

@@ -36,6 +36,7 @@ from adapters.errors import (
     RetryableSourceError,
     SourceError,
 )
+from adapters.files import loads_tolerant
 
 T = TypeVar("T")
 
@@ -120,9 +121,10 @@ def body_json(response: httpx.Response) -> Any:
 
 def read_json(system: str, response: httpx.Response) -> Any:
     """The JSON body of a successful response; an HTML or garbled body is retryable (a proxy
-    or the application's error page answering in its place)."""
+    or the application's error page answering in its place). One list entry too deep or
+    with a number too long to decode is kept as an ``UnreadableEntry``, not a failed page."""
     try:
-        return json.loads(response.content)
+        return loads_tolerant(response.content.decode("utf-8"))
     except (ValueError, UnicodeDecodeError, RecursionError):
         kind = response.headers.get("content-type", "unknown content type").split(";")[0]
         raise RetryableSourceError(

@@ -15,8 +15,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from adapters.base import RAW_KEY, Page, SourceRecord, payload_hash
+from adapters.files import top_level_fields
 from bridge.linking import LinkCounts, Linker
 from bridge.mapping import SourceMapping
+from bridge.mapping.paths import escape_token
 from bridge.store.db import Store
 from bridge.store.schema import LinkRow, SourceRecordRow
 
@@ -95,7 +97,10 @@ def stored_payload(stored: Any) -> Any:
 def apply_mapping(row: SourceRecordRow, mapping: SourceMapping) -> Any:
     """Map the stored payload; set state, issues and canonical on the row. Never raises:
     anything that goes wrong with one record quarantines that record."""
-    result = mapping.inbound(stored_payload(row.payload))
+    payload = stored_payload(row.payload)
+    if _still_text(payload):
+        return _unreadable_values(row, payload[RAW_KEY])
+    result = mapping.inbound(payload)
     row.issues = issue_dicts(result)
     canonical = None
     if not result.errors and result.child is not None:
@@ -112,6 +117,25 @@ def apply_mapping(row: SourceRecordRow, mapping: SourceMapping) -> Any:
         row.state = "mapped"
         row.canonical = canonical
     return result
+
+
+def _still_text(payload: Any) -> bool:
+    return isinstance(payload, dict) and len(payload) == 1 and isinstance(payload.get(RAW_KEY), str)
+
+
+def _unreadable_values(row: SourceRecordRow, text: str) -> None:
+    """Quarantine a record holding a value no JSON reader here decodes, naming the field."""
+    _, fields = top_level_fields(text)
+    row.issues = [
+        {
+            "severity": "error",
+            "pointer": f"/{escape_token(name)}",
+            "code": "unreadable_value",
+            "message": "nested too deeply or a number too long to read",
+        }
+        for name in fields or [""]
+    ]
+    row.state, row.canonical = "quarantined", None
 
 
 def _internal(pointer: str, what: str, exc: BaseException) -> dict[str, str]:

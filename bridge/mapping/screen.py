@@ -80,7 +80,11 @@ def screen(
             if isinstance(value, dict):
                 for key, item in value.items():
                     key = str(key)
-                    here = f"{pointer}/{escape_token(key)}"
+                    if len(key) > _KEY_CHARS:  # data, not a field name: the pointer is its parent
+                        message = f"holds a field name of {len(key)} characters"
+                        issues.error(pointer, "field_name_too_long", message)
+                        continue
+                    here = f"{pointer}/{escape_token(_printable_key(key))}"
                     if not _is_text(key):
                         issues.error(here, "invalid_unicode", _UNICODE)
                         continue
@@ -91,6 +95,14 @@ def screen(
 
 
 _UNICODE = "the field name or text holds a lone UTF-16 surrogate (not valid Unicode)"
+
+
+_KEY_CHARS = 200  # a field name longer than this is not a field name
+
+
+def _printable_key(key: str) -> str:
+    """A field name as a pointer may show it: escapes for what is not text."""
+    return key.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def _is_text(value: str) -> bool:

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
 from bridge.sandbox.faults import FaultSwitch
 from bridge.sandbox.oscar_state import OscarState
 from bridge.sandbox.oscar_upsert import REFERRAL_STATUSES, upsert
-from bridge.sandbox.server import HTML_ERROR, BadJson, Request, Response, json_response
+from bridge.sandbox.server import (
+    HTML_ERROR,
+    BadJson,
+    Request,
+    Response,
+    encode_json,
+    json_response,
+)
 
 NOT_SIGNED_IN = {"errors": ["You need to sign in or sign up before continuing."]}
 BAD_LOGIN = {"errors": ["Invalid login credentials. Please try again."]}
@@ -121,9 +127,9 @@ class OscarApp:
         for gid in selected:
             with self.state.lock:
                 client = self.state.clients.get(gid)
-                text = json.dumps(blank_nulls(client), ensure_ascii=False) if client else None
+                text = encode_json(blank_nulls(client)) if client else None
             if text is not None:
-                yield sep + text.encode("utf-8")
+                yield sep + text
                 sep = b","
         yield b"]}"
 

@@ -48,9 +48,17 @@ class Response:
     content_type: str = "application/json; charset=utf-8"
 
 
+def encode_json(payload: Any) -> bytes:
+    """UTF-8 JSON; a lone surrogate a test planted is sent as its ``\\u`` escape, as a
+    real server's JSON encoder would, rather than failing the whole answer."""
+    try:
+        return json.dumps(payload, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return json.dumps(payload, ensure_ascii=True).encode("ascii")
+
+
 def json_response(status: int, payload: Any, headers: dict[str, str] | None = None) -> Response:
-    body = json.dumps(payload, ensure_ascii=False).encode("utf-8")
-    return Response(status, body, dict(headers or {}))
+    return Response(status, encode_json(payload), dict(headers or {}))
 
 
 class App(Protocol):
