@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from bridge.runlock import is_live_run
 from bridge.store.db import Store
 from bridge.store.schema import (
     ChildRow,
@@ -107,7 +108,9 @@ def status(store: Store, *, last_runs: int = 5) -> Status:
                 {
                     "id": run.id,
                     "command": run.command,
-                    "status": run.status,
+                    "status": "interrupted"
+                    if run.status == "running" and not is_live_run(session, run)
+                    else run.status,
                     "started_at": f"{run.started_at:%Y-%m-%d %H:%M:%S}",
                     "finished_at": f"{run.finished_at:%Y-%m-%d %H:%M:%S}"
                     if run.finished_at

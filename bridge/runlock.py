@@ -15,12 +15,14 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from adapters.errors import BridgeError
 from bridge.store.db import Store
-from bridge.store.schema import RunLockRow
+from bridge.store.schema import RunLockRow, SyncRunRow
 
 LOCK_NAME = "sync"
+STALE_AFTER = timedelta(hours=2)  # a lock whose heartbeat is older than this is taken over
 
 
 class LockHeld(BridgeError):
@@ -46,7 +48,7 @@ def _is_stale(row: RunLockRow, stale_after: timedelta) -> bool:
 
 @contextmanager
 def run_lock(
-    store: Store, *, run_id: int | None = None, stale_after: timedelta = timedelta(hours=2)
+    store: Store, *, run_id: int | None = None, stale_after: timedelta = STALE_AFTER
 ) -> Iterator[None]:
     """Hold the sync lock for the duration of the block, or raise LockHeld at once."""
     me = {"host": socket.gethostname(), "pid": os.getpid()}
@@ -66,6 +68,7 @@ def run_lock(
                         f"{row.run_id}, since {row.acquired_at:%Y-%m-%d %H:%M:%S}); "
                         "wait for it to finish"
                     ) from None
+                mark_interrupted(session, row.run_id, by=run_id)
                 session.execute(
                     delete(RunLockRow).where(
                         RunLockRow.name == LOCK_NAME, RunLockRow.pid == row.pid
@@ -84,6 +87,29 @@ def run_lock(
                     RunLockRow.host == me["host"],
                 )
             )
+
+
+def mark_interrupted(session: Session, dead_run: int | None, *, by: int | None) -> None:
+    """The run whose stale lock is taken over did not finish: say so, with when and by whom."""
+    if dead_run is None:
+        return
+    run = session.get(SyncRunRow, dead_run)
+    if run is None or run.status != "running":
+        return
+    now = datetime.now(UTC)
+    taker = f"run {by}" if by is not None else "a remap or relink"
+    run.status, run.finished_at = "interrupted", now
+    run.errors = [
+        *(run.errors or []),
+        f"interrupted: its process stopped; the lock was taken over at "
+        f"{now:%Y-%m-%d %H:%M:%S} UTC by {taker}",
+    ]
+
+
+def is_live_run(session: Session, run: SyncRunRow, stale_after: timedelta = STALE_AFTER) -> bool:
+    """Whether a run marked running still holds a live lock (else it died unannounced)."""
+    row = session.get(RunLockRow, LOCK_NAME)
+    return row is not None and row.run_id == run.id and not _is_stale(row, stale_after)
 
 
 def heartbeat(store: Store) -> None:
