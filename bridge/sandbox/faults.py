@@ -1,4 +1,12 @@
-"""The fault switch: makes a share of sandbox requests fail the way real servers do."""
+"""The fault switch: makes a share of sandbox requests fail the way real servers do.
+
+The default mix (``FAULT_KINDS``) is what a flaky network and an overloaded server do. The echo
+kinds are served only when asked for by name: an error answer that quotes the request, as a
+proxy, a web server or a validating application can do (``echo_json``: 422 in the system's
+error envelope, one message per field quoting its value and the whole body as detail;
+``echo_text``: 500, text/plain with the raw body; ``echo_html``: 500, an HTML page with the
+body in its title and a ``<pre>``; ``echo``: one of the three at random).
+"""
 
 from __future__ import annotations
 
@@ -9,6 +17,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 FAULT_KINDS: tuple[str, ...] = ("500", "503", "429", "timeout", "html", "drop_after")
+ECHO_KINDS: tuple[str, ...] = ("echo_json", "echo_text", "echo_html")
+KNOWN_KINDS: tuple[str, ...] = (*FAULT_KINDS, *ECHO_KINDS, "echo")
 # Sign-in endpoints are spared unless asked: a fault there tests nothing but login retries.
 AUTH_PATHS = re.compile(r"^/api/v2/tokens|^/api/v1/admin_auth/")
 
@@ -18,12 +28,14 @@ class FaultSwitch:
     """Shared by both sandbox servers; thread-safe.
 
     `locked` puts Primero in "system locked for a configuration update" (503, Retry-After 60).
-    `log` records (method, path, kind) for every fault served.
+    `log` records (method, path, kind) for every fault served (``echo`` is logged as the
+    variant chosen). `methods` limits faults to those HTTP methods (e.g. only writes).
     """
 
     rate: float = 0.0
     kinds: tuple[str, ...] = FAULT_KINDS
     paths: str | None = None
+    methods: tuple[str, ...] | None = None
     include_auth: bool = False
     retry_after: int = 1
     timeout_seconds: float = 2.0
@@ -43,11 +55,12 @@ class FaultSwitch:
         include_auth: bool = False,
         retry_after: int | None = None,
         timeout_seconds: float | None = None,
+        methods: Sequence[str] | None = None,
     ) -> None:
         chosen = tuple(kinds) if kinds else FAULT_KINDS
-        unknown = [k for k in chosen if k not in FAULT_KINDS]
+        unknown = [k for k in chosen if k not in KNOWN_KINDS]
         if unknown:
-            raise ValueError(f"unknown fault kinds {unknown}; known: {list(FAULT_KINDS)}")
+            raise ValueError(f"unknown fault kinds {unknown}; known: {list(KNOWN_KINDS)}")
         if not 0.0 <= rate <= 1.0:
             raise ValueError("fault rate must be between 0 and 1")
         with self._lock:
@@ -56,6 +69,7 @@ class FaultSwitch:
             self.paths = paths
             self._paths_re = re.compile(paths) if paths else None
             self.include_auth = include_auth
+            self.methods = tuple(m.upper() for m in methods) if methods else None
             if seed is not None:
                 self._rng = random.Random(seed)
             if retry_after is not None:
@@ -81,9 +95,13 @@ class FaultSwitch:
                 return None
             if self._paths_re is not None and not self._paths_re.search(path):
                 return None
+            if self.methods is not None and method.upper() not in self.methods:
+                return None
             if self._rng.random() >= self.rate:
                 return None
             kind = self.kinds[int(self._rng.random() * len(self.kinds))]
+            if kind == "echo":
+                kind = ECHO_KINDS[int(self._rng.random() * len(ECHO_KINDS))]
             self.log.append((method, path, kind))
             return kind
 
@@ -97,6 +115,7 @@ class FaultSwitch:
                 "rate": self.rate,
                 "kinds": list(self.kinds),
                 "paths": self.paths,
+                "methods": list(self.methods) if self.methods else None,
                 "include_auth": self.include_auth,
                 "retry_after": self.retry_after,
                 "timeout_seconds": self.timeout_seconds,

@@ -13,6 +13,10 @@ from bridge.sandbox.server import (
     BadJson,
     Request,
     Response,
+    echo_html_response,
+    echo_text_response,
+    echoed,
+    echoed_fields,
     encode_json,
     json_response,
 )
@@ -55,7 +59,19 @@ class OscarApp:
     def log_request(self, method: str, path: str, status: int) -> None:
         self.state.log(method, path, status)
 
-    def fault_response(self, kind: str) -> Response:
+    def fault_response(self, kind: str, request: Request) -> Response:
+        if kind == "echo_json":
+            # Rails-style field -> messages quoting each value, and the request beside it
+            message: dict[str, list[str]] = {}
+            for field, value in echoed_fields(request):
+                message.setdefault(field.rpartition(".")[2], []).append(f"{value} is invalid")
+            return json_response(
+                422, {"message": message or echoed(request), "request": echoed(request)}
+            )
+        if kind == "echo_text":
+            return echo_text_response(request)
+        if kind == "echo_html":
+            return echo_html_response(request)
         if kind == "html":
             status = 200 if self.faults.coin() < 0.5 else 500
             return Response(status, HTML_ERROR, content_type="text/html; charset=utf-8")

@@ -11,7 +11,17 @@ from bridge.sandbox.faults import FaultSwitch
 from bridge.sandbox.primero_cases import list_cases, validate_case
 from bridge.sandbox.primero_referrals import ReferralRoutes
 from bridge.sandbox.primero_state import READ_ONLY, PrimeroState, iso_ms
-from bridge.sandbox.server import HTML_ERROR, BadJson, Request, Response, json_response
+from bridge.sandbox.server import (
+    HTML_ERROR,
+    BadJson,
+    Request,
+    Response,
+    echo_html_response,
+    echo_text_response,
+    echoed,
+    echoed_fields,
+    json_response,
+)
 
 _CASE = re.compile(r"^/api/v2/cases/([^/]+)$")
 _CASE_REFERRALS = re.compile(r"^/api/v2/cases/([^/]+)/referrals$")
@@ -39,8 +49,32 @@ class PrimeroApp:
     def log_request(self, method: str, path: str, status: int) -> None:
         self.state.log(method, path, status)
 
-    def fault_response(self, kind: str) -> Response:
+    def fault_response(self, kind: str, request: Request) -> Response:
         retry = {"Retry-After": str(self.faults.retry_after)}
+        if kind == "echo_json":
+            # one error per field quoting its value, then the whole body as the detail
+            errors: list[dict] = [
+                {
+                    "status": 422,
+                    "resource": request.path,
+                    "detail": field,
+                    "message": [f"{value!r} is not valid for {field}"],
+                }
+                for field, value in echoed_fields(request)
+            ]
+            try:
+                detail = request.json()
+            except BadJson:
+                detail = echoed(request)
+            message = f"Invalid Record JSON: {echoed(request)}"
+            errors.append(
+                {"status": 422, "resource": request.path, "message": message, "detail": detail}
+            )
+            return error_list(422, errors)
+        if kind == "echo_text":
+            return echo_text_response(request)
+        if kind == "echo_html":
+            return echo_html_response(request)
         if kind == "html":
             status = 200 if self.faults.coin() < 0.5 else 500
             return Response(status, HTML_ERROR, content_type="text/html; charset=utf-8")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import html
 import json
 import socket
 import threading
@@ -18,6 +19,53 @@ HTML_ERROR = (
     b"<!DOCTYPE html><html><head><title>We're sorry, but something went wrong (500)</title>"
     b"</head><body><h1>We're sorry, but something went wrong.</h1></body></html>"
 )
+
+
+def echoed(request: Request) -> str:
+    """What an echoing error answer quotes: the request body as sent (the path and query when
+    there is none)."""
+    if not request.body:
+        return request.raw_path
+    return request.body.decode("utf-8", errors="replace")
+
+
+def echoed_fields(request: Request) -> list[tuple[str, str]]:
+    """(dotted field, value) for every scalar in a JSON request body, in order."""
+    try:
+        body = json.loads(request.body.decode("utf-8")) if request.body else None
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        return []
+    found: list[tuple[str, str]] = []
+
+    def walk(value: Any, path: str) -> None:
+        if isinstance(value, dict):
+            for key, item in value.items():
+                walk(item, f"{path}.{key}" if path else str(key))
+        elif isinstance(value, list):
+            for item in value:
+                walk(item, path)
+        elif value is not None and value != "":
+            found.append((path, str(value)))
+
+    walk(body, "")
+    return found
+
+
+def echo_text_response(request: Request) -> Response:
+    """500 text/plain quoting the raw request, as a proxy or an app server's error page can."""
+    text = f"Internal Server Error\n\nThe request could not be processed:\n{echoed(request)}\n"
+    return Response(500, text.encode("utf-8"), content_type="text/plain; charset=utf-8")
+
+
+def echo_html_response(request: Request) -> Response:
+    """500 HTML page with the request in its title and body."""
+    quoted = html.escape(echoed(request))
+    page = (
+        f"<!DOCTYPE html><html><head><title>Error 500: {quoted[:200]}</title></head><body>"
+        f"<h1>Internal Server Error</h1><p>While handling {html.escape(request.method)} "
+        f"{html.escape(request.path)}:</p><pre>{quoted}</pre></body></html>"
+    )
+    return Response(500, page.encode("utf-8"), content_type="text/html; charset=utf-8")
 
 
 class BadJson(Exception):
@@ -66,7 +114,7 @@ class App(Protocol):
 
     def dispatch(self, request: Request) -> Response: ...
 
-    def fault_response(self, kind: str) -> Response: ...
+    def fault_response(self, kind: str, request: Request) -> Response: ...
 
     def log_request(self, method: str, path: str, status: int) -> None: ...
 
@@ -122,7 +170,7 @@ class _Handler(BaseHTTPRequestHandler):
             app.log_request(method, self.path, 0)
             self._drop()
             return
-        response = app.fault_response(kind) if kind else self._dispatch(app, request)
+        response = app.fault_response(kind, request) if kind else self._dispatch(app, request)
         app.log_request(method, self.path, response.status)
         self._send(response)
 
@@ -183,6 +231,7 @@ def _admin(faults: FaultSwitch, request: Request) -> Response:
                 include_auth=bool(spec.get("include_auth", False)),
                 retry_after=spec.get("retry_after"),
                 timeout_seconds=spec.get("timeout_seconds"),
+                methods=spec.get("methods"),
             )
         if "locked" in spec:
             faults.lock_system(bool(spec["locked"]))
