@@ -37,6 +37,7 @@ from adapters.errors import (
     SourceError,
 )
 from adapters.files import loads_tolerant
+from adapters.redact import redact_message
 
 T = TypeVar("T")
 
@@ -95,11 +96,27 @@ def retry_after(response: httpx.Response) -> float | None:
     return max(0.0, (when - datetime.now(UTC)).total_seconds())
 
 
+def _sent_body(response: httpx.Response) -> Any:
+    """What we sent (JSON body or form fields), so an error quoting it can be redacted; every
+    value of it counts as personal here, since an adapter cannot tell which fields are."""
+    try:
+        content = response.request.content
+    except httpx.RequestNotRead:
+        return None
+    if not content:
+        return None
+    try:
+        return json.loads(content)
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        return content.decode("utf-8", "replace")
+
+
 def error_for_status(system: str, response: httpx.Response, message: str) -> SourceError:
     """The error a non-success response stands for (the table in this module's docstring)."""
     status = response.status_code
     url = redact_url(response.request.url)
-    text = message or response.reason_phrase or "request failed"
+    text = redact_message(message, sent=_sent_body(response)) if message else ""
+    text = text or response.reason_phrase or "request failed"
     if status == 401:
         return AuthError(system, text, status=status, url=url)
     if status in _RETRYABLE_STATUS or status >= 500:

@@ -34,6 +34,7 @@ from tenacity import RetryCallState, wait_exponential, wait_random
 
 from adapters.errors import AuthError, FatalSourceError, RetryableSourceError, SourceError
 from adapters.http import is_safe_to_resend
+from adapters.redact import redact_message
 from bridge.referrals import senders
 from bridge.referrals.outbox import aware, claim, next_due, now_utc
 from bridge.referrals.routing import RoutingConfig
@@ -41,6 +42,7 @@ from bridge.referrals.tables import DEAD, DELIVERED, PENDING, SENDING, UNKNOWN, 
 from bridge.store.db import Store
 
 log = logging.getLogger(__name__)
+ERROR_CHARS = 300  # a delivery error as stored in last_error, at most
 Progress = Callable[[str], None]
 FEED_LOOKBACK = timedelta(minutes=30)
 
@@ -262,8 +264,8 @@ class Deliverer:
                 merged["maybe_sent"] = False
             row.result = merged
             row.state = state
-            if error is not None:
-                row.last_error = error
+            if error is not None:  # never a receiver's echo of what we sent
+                row.last_error = redact_message(error, sent=row.payload, limit=ERROR_CHARS)
             if check:
                 row.checks += 1
             if state == DELIVERED:
