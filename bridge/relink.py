@@ -48,7 +48,7 @@ def relink(store: Store, config: MatchingConfig) -> RelinkReport:
                     SourceRecordRow.canonical,
                 )
                 .where(SourceRecordRow.state == "mapped")
-                .order_by(SourceRecordRow.id)
+                .order_by(SourceRecordRow.system, SourceRecordRow.record_id)  # not arrival
             )
         )
         persons = [to_person(Child.model_validate(canonical)) for *_, canonical in rows]

@@ -135,9 +135,11 @@ class Matcher:
         """Estimate m/u/prior by EM on the candidate pairs of ``records`` (no labels needed).
 
         ``labelled_pairs`` (key_a, key_b, is_match) from the helpdesk enter EM with a fixed
-        posterior; see ``weights.py``.
+        posterior; see ``weights.py``. The estimate is a function of the set of records, not
+        of their order (they are read in key order), so the same records give the same
+        weights however they arrived.
         """
-        table = prepare(records)
+        table = prepare(sorted(records, key=lambda record: record.key))
         blocks = BlockIndex()
         blocks.add(table, range(len(table)))
         extra = ExtraBlocks()
