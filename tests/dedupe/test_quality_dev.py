@@ -1,9 +1,11 @@
-"""Quality smoke test on the shared dev corpus (skipped when the corpus is not there).
+"""Quality on the shared dev corpus (skipped when the corpus is not there).
 
-Asserts what was measured (README of the bench: bench/matching_quality.py), with a margin:
-one-shot P 0.9952 R 0.829 F1 0.904, siblings 1, reviews 870 (R+review 0.933);
-two-step P 0.9952 R 0.822 F1 0.901, siblings 2, reviews 890 (R+review 0.933);
-blocking recall 0.9965.
+Asserts the figures the README publishes (its matching-quality table), each within 0.002:
+the two-step import (Primero, then OSCaR into the index), as ``bridge import`` does:
+P 0.9955 R 0.830 F1 0.905, sibling merges 0, review queue 927, recall counting review 0.9453;
+the one-shot link: P 0.9955 R 0.833 F1 0.907, sibling merges 0, queue 927, R+review 0.947.
+A regression of a few tenths of a point fails here; so does an unannounced improvement (then
+the README's table is to be updated with the new figures, and these with it).
 """
 
 from __future__ import annotations
@@ -26,16 +28,26 @@ pytestmark = pytest.mark.skipif(
 )
 
 
+# (precision, recall, F1, sibling merges, review queue, recall counting review), README
+README_FIGURES = {
+    "two-step": (0.9955, 0.830, 0.905, 0, 927, 0.9453),
+    "one-shot": (0.9955, 0.833, 0.907, 0, 927, 0.947),
+}
+TOLERANCE = 0.002
+QUEUE_SLACK = 3  # review pairs
+
+
 @pytest.mark.slow
-def test_dev_corpus_quality(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_dev_corpus_quality(tmp_path: Path) -> None:
     results = {r.name: r for r in run(tmp_path, MatchSettings())}
-    for name in ("one-shot", "two-step"):
+    for name, (precision, recall, f1, siblings, queue, with_review) in README_FIGURES.items():
         r = results[name]
-        assert r.precision >= 0.995, name
-        assert r.f1 >= 0.895, name
-        assert r.sibling_merges <= 2, name
-        assert r.reviews <= 927, name
-        assert r.recall_with_review >= 0.925, name
+        assert r.precision == pytest.approx(precision, abs=TOLERANCE), (name, r.line())
+        assert r.recall == pytest.approx(recall, abs=TOLERANCE), (name, r.line())
+        assert r.f1 == pytest.approx(f1, abs=TOLERANCE), (name, r.line())
+        assert r.sibling_merges == siblings, (name, r.line())
+        assert abs(r.reviews - queue) <= QUEUE_SLACK, (name, r.line())
+        assert r.recall_with_review == pytest.approx(with_review, abs=TOLERANCE), (name, r.line())
 
 
 def test_bench_script_has_a_help() -> None:
