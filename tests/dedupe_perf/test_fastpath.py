@@ -3,6 +3,7 @@ model may change: the comparison is always against the current reference)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 
 import numpy as np
@@ -11,6 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import dedupe.engine
+import dedupe.pair_chunks
 from dedupe.blocking import candidate_pairs
 from dedupe.comparisons import PairView, level_matrix, sibling_pattern
 from dedupe.engine import Matcher
@@ -62,23 +64,43 @@ def test_no_pairs(dev_table: Prepared) -> None:
     _assert_same_view(dev_table, np.zeros(0, np.int64), np.zeros(0, np.int64))
 
 
+class _CountedPairView(PairView):
+    """The reference ``PairView``, counting how often the engine builds one (in this process)."""
+
+    built = 0
+
+    def __init__(self, table: Prepared, a: np.ndarray, b: np.ndarray) -> None:
+        type(self).built += 1
+        super().__init__(table, a, b)
+
+
 @pytest.fixture()
-def fast_engine(monkeypatch: pytest.MonkeyPatch):
-    """The engine with the swaps the lead is asked to make (PairView -> FastPairView)."""
+def reference_engine(monkeypatch: pytest.MonkeyPatch) -> Callable[[], None]:
+    """Turns the engine into the reference: every place it builds a ``FastPairView`` (the
+    engine's own name ``PairView`` is FastPairView, and the chunked compare) builds the
+    reference ``comparisons.PairView`` instead. Forked compare workers inherit the swap."""
 
     def swap() -> None:
-        monkeypatch.setattr(dedupe.engine, "PairView", FastPairView)
+        assert dedupe.engine.PairView is FastPairView, "the engine no longer uses FastPairView"
+        assert dedupe.pair_chunks.FastPairView is FastPairView
+        monkeypatch.setattr(dedupe.engine, "PairView", _CountedPairView)
+        monkeypatch.setattr(dedupe.pair_chunks, "FastPairView", _CountedPairView)
+        monkeypatch.setattr(dedupe.pair_chunks, "PairView", _CountedPairView)
 
     return swap
 
 
-def test_dev_corpus_link_unchanged(dev_records: list[PersonRecord], fast_engine) -> None:
-    before = Matcher().link(dev_records)
-    fast_engine()
-    after = Matcher().link(dev_records)
-    assert sorted(map(sorted, before.clusters)) == sorted(map(sorted, after.clusters))
-    assert [(r.key_a, r.key_b, r.score) for r in before.reviews] == [
-        (r.key_a, r.key_b, r.score) for r in after.reviews
+def test_dev_corpus_link_unchanged(
+    dev_records: list[PersonRecord], reference_engine: Callable[[], None]
+) -> None:
+    fast = Matcher().link(dev_records)
+    reference_engine()
+    _CountedPairView.built = 0
+    reference = Matcher().link(dev_records)
+    assert _CountedPairView.built > 0, "the reference run never built the reference PairView"
+    assert sorted(map(sorted, fast.clusters)) == sorted(map(sorted, reference.clusters))
+    assert [(r.key_a, r.key_b, r.score) for r in fast.reviews] == [
+        (r.key_a, r.key_b, r.score) for r in reference.reviews
     ]
 
 
