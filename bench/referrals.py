@@ -32,7 +32,7 @@ def run(referrals: int, rate: float) -> tuple[float, float, int]:
             rt, maps = h.routing(max_attempts=30), h.mappings()
             h.route_from_sandbox(store, ads, rt, maps)
             if rate:
-                sb.faults.set(rate, FAULT_KINDS, seed=3, retry_after=1, timeout_seconds=0.1)
+                sb.faults.set(rate, FAULT_KINDS, seed=3, retry_after=1)
             started, attempts, delivered = time.perf_counter(), 0, 0
             while open_count(store):
                 counts = deliver(store, ads, rt, maps, wait_up_to=5.0)

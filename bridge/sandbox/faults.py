@@ -38,7 +38,7 @@ class FaultSwitch:
     methods: tuple[str, ...] | None = None
     include_auth: bool = False
     retry_after: int = 1
-    timeout_seconds: float = 2.0
+    timeout_seconds: float = 30.0  # longest a 'timeout' fault waits for the client to give up
     locked: bool = False
     log: list[tuple[str, str, str]] = field(default_factory=list)
     _rng: random.Random = field(default_factory=lambda: random.Random(0))

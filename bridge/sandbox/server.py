@@ -5,8 +5,10 @@ from __future__ import annotations
 import contextlib
 import html
 import json
+import select
 import socket
 import threading
+import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -160,8 +162,9 @@ class _Handler(BaseHTTPRequestHandler):
             return
         kind = app.faults.decide(method, parts.path)
         if kind == "timeout":
-            # Longer than the client's timeout, then hang up without answering.
-            self.server.stopping.wait(app.faults.timeout_seconds + 0.5)
+            # Never answer: wait for the client to give up and hang up (so the client's own
+            # timeout decides, however loaded the machine), at most timeout_seconds.
+            self._await_hangup(app.faults.timeout_seconds)
             app.log_request(method, self.path, 0)
             self._drop()
             return
@@ -179,6 +182,23 @@ class _Handler(BaseHTTPRequestHandler):
             return app.dispatch(request)
         except Exception as exc:  # noqa: BLE001 - a sandbox bug must still answer
             return json_response(500, {"error": type(exc).__name__})
+
+    def _await_hangup(self, limit: float) -> None:
+        """Wait until the client closes its end of the connection, the server stops or
+        `limit` seconds pass, whichever comes first."""
+        deadline = time.monotonic() + limit
+        while not self.server.stopping.is_set():
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return
+            readable, _, _ = select.select([self.connection], [], [], min(left, 0.05))
+            if readable:
+                try:
+                    if not self.connection.recv(1, socket.MSG_PEEK):
+                        return  # end of stream: the client hung up
+                except OSError:
+                    return
+                self.server.stopping.wait(min(left, 0.05))  # bytes of a next request
 
     def _drop(self) -> None:
         self.close_connection = True

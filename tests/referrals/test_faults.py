@@ -19,7 +19,7 @@ def test_500_each_way_arrive_exactly_once_through_faults(tmp_path: Path) -> None
     try:
         cases = [h.add_primero_referral(sb, n)[0] for n in range(N)]
         clients = [h.add_oscar_referral(sb, n)[1] for n in range(N)]
-        sb.faults.set(0.3, FAULT_KINDS, seed=11, retry_after=1, timeout_seconds=0.1)
+        sb.faults.set(0.3, FAULT_KINDS, seed=11, retry_after=1)
         store, ads = h.new_store(tmp_path), h.adapters(sb, timeout=0.4)
         rt, maps = h.routing(max_attempts=30), h.mappings()
         h.run_until_done(store, ads, rt, maps, rounds=60)

@@ -6,16 +6,17 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from collections import Counter
 from pathlib import Path
 
 from bridge.sandbox import FAULT_KINDS, start_sandbox
 from bridge.store.db import open_store
+from tests.gate import gated
 from tests.referrals import helpers as h
 
 REPO = Path(__file__).resolve().parents[2]
 N = 30
+WRITES = r"^(?!/api/v2/tokens|/api/v1/admin_auth)"  # every write but sign-in
 
 
 def _worker(db: str, sb) -> subprocess.Popen:
@@ -36,15 +37,20 @@ def test_killed_worker_restarted_delivers_the_rest_once(tmp_path: Path) -> None:
     try:
         cases = [h.add_primero_referral(sb, n)[0] for n in range(N)]
         clients = [h.add_oscar_referral(sb, n)[1] for n in range(N)]
-        sb.faults.set(0.2, FAULT_KINDS, seed=5, retry_after=1, timeout_seconds=0.1)
+        sb.faults.set(0.2, FAULT_KINDS, seed=5, retry_after=1)
         db = f"sqlite:///{tmp_path / 'bridge.db'}"
         open_store(db).close()  # migrated before two processes share it
-        first = _worker(db, sb)
-        deadline = time.monotonic() + 60
-        while _arrived(sb) < N // 2 and time.monotonic() < deadline and first.poll() is None:
-            time.sleep(0.005)
-        first.send_signal(signal.SIGKILL)
-        first.wait(timeout=10)
+        # the gate lets N // 2 deliveries through, then lets the receivers act on the next
+        # ones but holds their answers: the worker is killed with requests the receivers
+        # have acted on and it never heard back from (certainly mid-delivery, not finished)
+        with gated(sb, paths=WRITES, methods=("POST", "PATCH", "PUT"), hold="after") as gate:
+            gate.close_after(N // 2)
+            first = _worker(db, sb)
+            try:
+                gate.wait_until_held(timeout=120)
+            finally:
+                first.send_signal(signal.SIGKILL)
+            first.wait(timeout=10)
         assert first.returncode == -signal.SIGKILL, "the worker finished before it was killed"
         assert 0 < _arrived(sb) < 2 * N
         second = _worker(db, sb)

@@ -14,14 +14,13 @@ from sqlalchemy import func, select
 
 from bridge.reports import children_export_rows
 from bridge.runlock import run_lock
+from bridge.sandbox import start_sandbox
+from bridge.sandbox.oscar import complete as oscar_feed_serves
 from bridge.store.db import open_store
 from bridge.store.schema import SourceRecordRow, SyncRunRow
 from bridge.sync import EXIT_ATTENTION, run_sync
+from tests.gate import gated
 from tests.sync.helpers import sandbox_config, snapshot, write_config
-
-sandbox_module = pytest.importorskip("bridge.sandbox")
-start_sandbox = sandbox_module.start_sandbox
-from bridge.sandbox.oscar import complete as oscar_feed_serves  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -120,20 +119,45 @@ def test_sync_refused_while_another_holds_the_lock(sandbox, store, db_url, tmp_p
 
 
 def test_two_syncs_started_together_one_runs(sandbox, store, db_url, tmp_path) -> None:
+    """Both start while the sandbox holds every request: the one with the lock is stuck on the
+    sandbox, so the other must give up at once (exit 4) before anything is answered. A broken
+    run lock leaves both stuck at the gate, and the test fails on the first wait."""
     config = sandbox_config(sandbox, db_url, page_size=50)
     cfg = tmp_path / "bridge.toml"
     write_config(config, cfg)
     cmd = [sys.executable, "-m", "cli", "--config", str(cfg), "sync", "--quiet"]
-    procs = [
-        subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        for _ in range(2)
-    ]
-    results = [(p.wait(timeout=300), p.stderr.read()) for p in procs]
-    codes = sorted(code for code, _ in results)
-    assert codes[1] == 4 or codes == [0, 0] or codes == [0, EXIT_ATTENTION]
-    if codes[1] == 4:
-        assert any("another sync is running" in err for _, err in results)
-        assert codes[0] in (0, EXIT_ATTENTION)
+    procs: list[subprocess.Popen] = []
+    try:
+        with gated(sandbox) as gate:
+            gate.close_after(0)
+            procs = [
+                subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                for _ in range(2)
+            ]
+            gate.wait_until_held()
+            refused = _first_to_exit(procs, timeout=60)
+            said = refused.stderr.read()
+            assert refused.returncode == 4, said
+            assert "another sync is running" in said
+            running = next(p for p in procs if p is not refused)
+            assert running.poll() is None, "the lock holder finished while the sandbox held it"
+        assert running.wait(timeout=300) in (0, EXIT_ATTENTION), running.stderr.read()
+    finally:
+        for proc in procs:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait(timeout=30)
+    assert stored_ids(store, "primero") == set(sandbox.primero.cases)
+
+
+def _first_to_exit(procs: list[subprocess.Popen], timeout: float) -> subprocess.Popen:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for proc in procs:
+            if proc.poll() is not None:
+                return proc
+        time.sleep(0.05)
+    raise AssertionError(f"neither sync exited in {timeout} s: both are waiting on the sandbox")
 
 
 def test_sync_killed_mid_run_then_rerun_equals_uninterrupted(sandbox, tmp_path, db_url) -> None:
@@ -147,17 +171,18 @@ def test_sync_killed_mid_run_then_rerun_equals_uninterrupted(sandbox, tmp_path, 
     write_config(config, cfg)
     store = open_store(db_url)
     cmd = [sys.executable, "-m", "cli", "--config", str(cfg), "sync", "--quiet"]
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        with store.session() as session:
-            if session.scalar(select(func.count()).select_from(SourceRecordRow)) >= 300:
-                break
-        time.sleep(0.05)
-    proc.send_signal(signal.SIGKILL)
-    proc.wait(timeout=30)
+    # three pages of cases go through; the fourth request is held, so the process is
+    # certainly mid-run (not finished) when it is killed
+    with gated(sandbox, paths=r"^/api/v2/cases$", methods=("GET",)) as gate:
+        gate.close_after(3)
+        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            gate.wait_until_held()
+        finally:
+            proc.send_signal(signal.SIGKILL)
+        assert proc.wait(timeout=30) == -signal.SIGKILL
     interrupted = snapshot(store)
-    assert 0 < len(interrupted["records"]) < len(snapshot(reference)["records"])
+    assert 0 < len(interrupted["records"]) <= 300 < len(snapshot(reference)["records"])
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
     assert done.returncode in (0, EXIT_ATTENTION), done.stderr
     resumed, expected = snapshot(store), snapshot(reference)
