@@ -437,9 +437,7 @@ def _helpdesk_decide(action: Any, by: str | None, reason: str | None) -> None:
     except LockHeld as exc:
         raise fail(str(exc), EXIT_LOCKED) from None
     typer.echo(result.message)
-    outcome = write_back(
-        store, state.config.sources, result.children, result.involved, config=state.config
-    )
+    outcome = write_back(store, result.children, result.involved, config=state.config)
     if outcome.queued and outcome.delivery is not None:
         typer.echo(
             f"links: {outcome.delivery.delivered} of {outcome.queued} write(s) delivered"
@@ -452,14 +450,13 @@ def _helpdesk_decide(action: Any, by: str | None, reason: str | None) -> None:
                 "  the rest stay in the outbox and are retried by the next `bridge sync` "
                 "(see `bridge referrals list`)"
             )
+    elif outcome.queued and outcome.problem:
+        err(
+            f"links: {outcome.queued} write(s) queued in the outbox, not sent now: "
+            f"{outcome.problem}; the next `bridge sync` retries them"
+        )
     elif outcome.queued:
         typer.echo(f"links: {outcome.queued} write(s) queued in the outbox ({outcome.note})")
-    elif outcome.report is not None:
-        typer.echo(f"links: {len(outcome.report.delivered)} write(s) delivered")
-        for write, problem in outcome.report.failed + outcome.report.skipped:
-            err(f"  link write to {write.destination} not done: {problem}")
-    elif outcome.planned:
-        err(f"links: {len(outcome.planned)} write(s) not sent: {outcome.problem or outcome.note}")
     raise typer.Exit(3 if outcome.needs_attention else 0)
 
 

@@ -12,14 +12,13 @@ from bridge.helpdesk.service import (
     undo_decision,
 )
 from bridge.helpdesk.views import show_child, show_review
-from bridge.helpdesk.writeback import LinkWrite, deliver_link_writes, plan_link_writes
+from bridge.helpdesk.writeback import LinkWrite, plan_link_writes, write_back
 
 __all__ = [
     "DecisionResult",
     "HelpdeskError",
     "LinkWrite",
     "QueueFilter",
-    "deliver_link_writes",
     "list_audit",
     "mark_distinct",
     "merge_children_decision",
@@ -31,4 +30,5 @@ __all__ = [
     "show_review",
     "split_child",
     "undo_decision",
+    "write_back",
 ]

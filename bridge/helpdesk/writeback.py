@@ -4,8 +4,9 @@ A child that holds a Primero case and an OSCaR client gets the ids written into 
 OSCaR ``update_links`` (the client's ``global_id`` + the case's ``case_id`` as ``external_id``
 and its short id as ``external_id_display``) and a case PATCH setting ``oscar_number`` in
 Primero. A child left with one system only (after a split or an undone merge) gets them
-cleared. Planning reads the store only; delivery talks to the systems, so a decision is
-never held up by a system being down: what failed is reported and can be planned again.
+cleared. Planning reads the store only; the writes go through the referral outbox (retried,
+dead-lettered, audited like every delivery), so a decision is never held up by a system
+being down: what fails stays queued and the next sync sends it.
 """
 
 from __future__ import annotations
@@ -14,23 +15,16 @@ import hashlib
 import json
 from collections.abc import Collection
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
 from sqlalchemy.orm import Session
 
 from adapters.errors import BridgeError
 from bridge.children import members
+from bridge.referrals.outbox import enqueue
 from bridge.store.schema import SourceRecordRow
 
 OUTBOX_KIND = "link_write"
-
-
-class PrimeroWriter(Protocol):
-    def patch_case(self, case_id: str, fields: dict[str, Any]) -> dict[str, Any]: ...
-
-
-class OscarWriter(Protocol):
-    def update_links(self, links: list[dict[str, Any]]) -> dict[str, Any]: ...
 
 
 @dataclass(frozen=True)
@@ -58,17 +52,6 @@ class LinkWrite:
             "record_id": self.record_id,
             "fields": self.fields,
         }
-
-
-@dataclass
-class DeliveryReport:
-    delivered: list[LinkWrite] = field(default_factory=list)
-    failed: list[tuple[LinkWrite, str]] = field(default_factory=list)
-    skipped: list[tuple[LinkWrite, str]] = field(default_factory=list)  # no system configured
-
-    @property
-    def ok(self) -> bool:
-        return not self.failed and not self.skipped
 
 
 def _identifiers(row: SourceRecordRow) -> dict[str, Any]:
@@ -127,49 +110,8 @@ def plan_link_writes(
     return writes
 
 
-def deliver_link_writes(
-    writes: list[LinkWrite],
-    primero_adapter: PrimeroWriter | None,
-    oscar_adapter: OscarWriter | None,
-) -> DeliveryReport:
-    """Send the writes now: one ``update_links`` call for OSCaR, one PATCH per Primero case."""
-    report = DeliveryReport()
-    to_oscar = [w for w in writes if w.system == "oscar"]
-    if to_oscar and oscar_adapter is None:
-        report.skipped.extend((w, "no OSCaR source configured") for w in to_oscar)
-    elif to_oscar:
-        assert oscar_adapter is not None
-        try:
-            oscar_adapter.update_links([dict(w.fields) for w in to_oscar])
-            report.delivered.extend(to_oscar)
-        except BridgeError as exc:
-            report.failed.extend((w, str(exc)) for w in to_oscar)
-    for write in (w for w in writes if w.system == "primero"):
-        if primero_adapter is None:
-            report.skipped.append((write, "no Primero source configured"))
-            continue
-        try:
-            primero_adapter.patch_case(write.record_id, dict(write.fields))
-            report.delivered.append(write)
-        except BridgeError as exc:
-            report.failed.append((write, str(exc)))
-    return report
-
-
-def outbox_enqueue() -> Any | None:
-    """``bridge.referrals.outbox.enqueue`` when the referral outbox exists, else None."""
-    try:
-        from bridge.referrals import outbox  # type: ignore[attr-defined]
-    except ImportError:
-        return None
-    return getattr(outbox, "enqueue", None)
-
-
 def enqueue_link_writes(session: Session, writes: list[LinkWrite]) -> int:
     """Put the writes in the referral outbox (retried there); returns how many were queued."""
-    enqueue = outbox_enqueue()
-    if enqueue is None:
-        return 0
     for write in writes:
         enqueue(session, OUTBOX_KIND, write.destination, write.idempotency_key, write.payload())
     return len(writes)
@@ -179,7 +121,6 @@ def enqueue_link_writes(session: Session, writes: list[LinkWrite]) -> int:
 class WriteBackOutcome:
     planned: list[LinkWrite] = field(default_factory=list)
     queued: int = 0  # handed to the referral outbox (it retries)
-    report: DeliveryReport | None = None  # delivered now, without the outbox
     delivery: Any = None  # bridge.referrals.delivery.DeliveryCounts: the outbox's run
     problem: str | None = None  # why nothing could be sent (a system unreachable, ...)
     note: str | None = None  # why nothing was meant to be sent (no source configured)
@@ -187,61 +128,38 @@ class WriteBackOutcome:
     @property
     def needs_attention(self) -> bool:
         undelivered = self.delivery is not None and self.delivery.delivered < self.queued
-        return bool(self.problem) or undelivered or (self.report is not None and not self.report.ok)
+        return bool(self.problem) or undelivered
 
 
 def write_back(
     store: Any,
-    sources: list[Any],
     children: list[str],
     involved: Collection[str] = (),
     *,
     config: Any = None,
 ) -> WriteBackOutcome:
-    """Plan the link writes for ``children``; queue them in the outbox if there is one, else
-    send them now through the configured Primero and OSCaR sources."""
+    """Plan the link writes for ``children`` and queue them in the outbox; deliver them now
+    when ``config`` has a Primero or OSCaR source (what fails stays queued and is retried by
+    the next syncs, then dead-lettered like any delivery)."""
     outcome = WriteBackOutcome()
     if not children:
         return outcome
     with store.session() as session:
         for child_id in children:
             outcome.planned.extend(plan_link_writes(session, child_id, involved))
-        if outcome.planned and outbox_enqueue() is not None:
+        if outcome.planned:
             outcome.queued = enqueue_link_writes(session, outcome.planned)
-    if outcome.queued:
-        # through the outbox: sent now when the systems are configured; a failure stays
-        # there and is retried by the next syncs, then dead-lettered like any delivery
-        if config is not None and any(
-            s.kind in ("primero", "oscar") and s.enabled for s in config.sources
-        ):
-            from bridge.referrals.service import deliver_now
+    if not outcome.queued:
+        return outcome
+    if config is None or not any(
+        s.kind in ("primero", "oscar") and s.enabled for s in config.sources
+    ):
+        outcome.note = "queued in the outbox; the next `bridge sync` delivers them"
+        return outcome
+    from bridge.referrals.service import deliver_now
 
-            outcome.delivery = deliver_now(config, store)
-        else:
-            outcome.note = "queued in the outbox; the next `bridge sync` delivers them"
-        return outcome
-    if not outcome.planned:
-        return outcome
-    chosen = {
-        kind: next((s for s in sources if s.kind == kind and s.enabled), None)
-        for kind in ("primero", "oscar")
-    }
-    if not any(chosen.values()):
-        outcome.note = "no Primero or OSCaR source configured"
-        return outcome
-    from bridge.sync import build_adapter
-
-    adapters: dict[str, Any] = {}
     try:
-        for kind, source in chosen.items():
-            if source is not None:
-                adapters[kind] = build_adapter(source)
-        outcome.report = deliver_link_writes(
-            outcome.planned, adapters.get("primero"), adapters.get("oscar")
-        )
+        outcome.delivery = deliver_now(config, store)
     except BridgeError as exc:
         outcome.problem = str(exc)
-    finally:
-        for adapter in adapters.values():
-            adapter.close()
     return outcome

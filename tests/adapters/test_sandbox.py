@@ -12,11 +12,8 @@ import pytest
 from adapters.errors import AuthError
 from adapters.oscar import OscarAdapter
 from adapters.primero import PrimeroAdapter
+from bridge.sandbox import start_sandbox
 from tests.adapters.fakes import Sleeps, iso
-
-sandbox_module = pytest.importorskip("bridge.sandbox")
-if not hasattr(sandbox_module, "start_sandbox"):
-    pytest.skip("bridge.sandbox has no start_sandbox yet", allow_module_level=True)
 
 WINDOW = datetime(2026, 10, 9, 8, 0, 0, tzinfo=UTC)
 NOW = datetime(2026, 10, 9, 12, 0, 0, tzinfo=UTC)
@@ -25,7 +22,7 @@ CASES = 2300  # more than two capped pages of 1000, all changed within one windo
 
 @pytest.fixture
 def sandbox() -> Iterator[Any]:
-    with sandbox_module.start_sandbox() as handle:
+    with start_sandbox() as handle:
         handle.primero.clock.set(NOW)
         handle.oscar.clock.set(NOW)
         for index in range(CASES):
@@ -142,7 +139,7 @@ def test_full_pulls_survive_thirty_percent_faults(sandbox: Any) -> None:
 def test_seeded_sandbox_pulled_whole_through_dropped_connections() -> None:
     from bridge.sandbox.oscar import complete
 
-    with sandbox_module.start_sandbox(children=400, seed=3) as handle:
+    with start_sandbox(children=400, seed=3) as handle:
         handle.faults.set(0.3, ["drop_after"], seed=11)  # the server acts, the answer is lost
         primero = primero_adapter(handle, page_size=25, max_attempts=10)
         oscar = oscar_adapter(handle, chunk_size=100, max_attempts=10)

@@ -1,4 +1,5 @@
 import os
+import socket
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
@@ -40,8 +41,6 @@ def test_lock_left_by_a_dead_process_is_taken_over(store) -> None:
         check=True,
     )
     pid = int(dead.stdout)
-    import socket
-
     with store.session() as session:
         session.add(RunLockRow(name="sync", run_id=7, host=socket.gethostname(), pid=pid))
     with run_lock(store, run_id=8):
@@ -57,4 +56,20 @@ def test_lock_of_another_host_with_old_heartbeat_is_stale(store) -> None:
             )
         )
     with run_lock(store, run_id=8):
+        holder = lock_holder(store)
+        assert (holder.host, holder.pid, holder.run_id) == (socket.gethostname(), os.getpid(), 8)
+    assert lock_holder(store) is None
+
+
+def test_lock_of_another_host_with_fresh_heartbeat_is_kept(store) -> None:
+    now = datetime.now(UTC)
+    with store.session() as session:
+        session.add(
+            RunLockRow(
+                name="sync", run_id=7, host="elsewhere", pid=1, acquired_at=now, heartbeat_at=now
+            )
+        )
+    with pytest.raises(LockHeld, match="another sync is running"), run_lock(store, run_id=8):
         pass
+    holder = lock_holder(store)
+    assert (holder.host, holder.pid, holder.run_id) == ("elsewhere", 1, 7)
