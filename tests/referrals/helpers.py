@@ -38,8 +38,8 @@ def routing(**settings: Any) -> RoutingConfig:
     return parse_routing({**base, **RULES})
 
 
-def new_store(tmp_path: Path) -> Store:
-    return open_store(f"sqlite:///{tmp_path / 'bridge.db'}")
+def new_store(db_url: str) -> Store:
+    return open_store(db_url)
 
 
 def adapters(sb: SandboxHandle, timeout: float = 1.0) -> dict[str, Any]:

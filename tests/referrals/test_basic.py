@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from bridge.referrals.outbox import list_rows
@@ -16,11 +14,11 @@ def sb():
     handle.stop()
 
 
-def test_referrals_both_ways_arrive_once(sb, tmp_path: Path) -> None:
+def test_referrals_both_ways_arrive_once(sb, db_url: str) -> None:
     for n in range(5):
         h.add_primero_referral(sb, n)
         h.add_oscar_referral(sb, n)
-    store, ads, rt, maps = h.new_store(tmp_path), h.adapters(sb), h.routing(), h.mappings()
+    store, ads, rt, maps = h.new_store(db_url), h.adapters(sb), h.routing(), h.mappings()
     h.run_until_done(store, ads, rt, maps)
     assert (
         len([r for r in sb.oscar.referrals if "bridge-ref" in r.get("reason_for_referral", "")])

@@ -13,8 +13,8 @@ from cli import app
 from tests.referrals import helpers as h
 
 
-def test_list_show_retry_replay(tmp_path: Path) -> None:
-    db = f"sqlite:///{tmp_path / 'bridge.db'}"
+def test_list_show_retry_replay(tmp_path: Path, db_url: str) -> None:
+    db = db_url
     config = tmp_path / "bridge.toml"
     config.write_text(f'[database]\nurl = "{db}"\n', encoding="utf-8")
     sb = start_sandbox()

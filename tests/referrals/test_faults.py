@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections import Counter
-from pathlib import Path
 
 import pytest
 
@@ -14,13 +13,13 @@ N = 500
 
 
 @pytest.mark.slow
-def test_500_each_way_arrive_exactly_once_through_faults(tmp_path: Path) -> None:
+def test_500_each_way_arrive_exactly_once_through_faults(db_url: str) -> None:
     sb = start_sandbox()
     try:
         cases = [h.add_primero_referral(sb, n)[0] for n in range(N)]
         clients = [h.add_oscar_referral(sb, n)[1] for n in range(N)]
         sb.faults.set(0.3, FAULT_KINDS, seed=11, retry_after=1)
-        store, ads = h.new_store(tmp_path), h.adapters(sb, timeout=0.4)
+        store, ads = h.new_store(db_url), h.adapters(sb, timeout=0.4)
         rt, maps = h.routing(max_attempts=30), h.mappings()
         h.run_until_done(store, ads, rt, maps, rounds=60)
         sb.faults.off()

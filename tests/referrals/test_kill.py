@@ -32,13 +32,13 @@ def _arrived(sb) -> int:
         return len(sb.oscar.referrals) - N + len(h.primero_rows_from_oscar(sb))
 
 
-def test_killed_worker_restarted_delivers_the_rest_once(tmp_path: Path) -> None:
+def test_killed_worker_restarted_delivers_the_rest_once(db_url: str) -> None:
     sb = start_sandbox()
     try:
         cases = [h.add_primero_referral(sb, n)[0] for n in range(N)]
         clients = [h.add_oscar_referral(sb, n)[1] for n in range(N)]
         sb.faults.set(0.2, FAULT_KINDS, seed=5, retry_after=1)
-        db = f"sqlite:///{tmp_path / 'bridge.db'}"
+        db = db_url
         open_store(db).close()  # migrated before two processes share it
         # the gate lets N // 2 deliveries through, then lets the receivers act on the next
         # ones but holds their answers: the worker is killed with requests the receivers

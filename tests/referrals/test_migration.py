@@ -1,15 +1,13 @@
 from __future__ import annotations
 
-from pathlib import Path
-
 from sqlalchemy import inspect
 
 from bridge.referrals.tables import OutboxRow, ReferralScanRow
 from bridge.store.db import open_store
 
 
-def test_migration_0003_creates_the_tables_the_models_describe(tmp_path: Path) -> None:
-    store = open_store(f"sqlite:///{tmp_path / 'm.db'}")
+def test_migration_0003_creates_the_tables_the_models_describe(db_url: str) -> None:
+    store = open_store(db_url)
     inspector = inspect(store.engine)
     for model in (OutboxRow, ReferralScanRow):
         table = model.__table__

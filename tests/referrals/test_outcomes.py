@@ -26,10 +26,10 @@ def _rows(store, state=None):
         return list_rows(session, state)
 
 
-def test_no_consent_is_held_and_payload_holds_only_allowed_fields(sb, tmp_path: Path) -> None:
+def test_no_consent_is_held_and_payload_holds_only_allowed_fields(sb, db_url: str) -> None:
     h.add_primero_referral(sb, 1, consent=False)
     h.add_primero_referral(sb, 2)
-    store, ads, rt, maps = h.new_store(tmp_path), h.adapters(sb), h.routing(), h.mappings()
+    store, ads, rt, maps = h.new_store(db_url), h.adapters(sb), h.routing(), h.mappings()
     h.run_until_done(store, ads, rt, maps)
     held = _rows(store, "held")
     assert len(held) == 1 and "no consent" in (held[0].held_reason or "")
@@ -53,7 +53,9 @@ def _mappings_with(tmp_path: Path, old: str, new: str) -> Path:
     return folder
 
 
-def test_unknown_service_and_422_are_dead_letters_then_replayed(sb, tmp_path: Path) -> None:
+def test_unknown_service_and_422_are_dead_letters_then_replayed(
+    sb, tmp_path: Path, db_url: str
+) -> None:
     # a Primero service the vocabulary does not know, and an OSCaR name OSCaR does not know
     bad = _mappings_with(tmp_path / "bad", 'oscar = ["Counselling"]', 'oscar = ["Counseling"]')
     fixed = _mappings_with(
@@ -63,7 +65,7 @@ def test_unknown_service_and_422_are_dead_letters_then_replayed(sb, tmp_path: Pa
     )
     h.add_primero_referral(sb, 1, service="legal_aid")
     h.add_primero_referral(sb, 2, service="psychosocial_support")
-    store, ads, rt = h.new_store(tmp_path), h.adapters(sb), h.routing()
+    store, ads, rt = h.new_store(db_url), h.adapters(sb), h.routing()
     h.run_until_done(store, ads, rt, h.mappings(bad))
     dead = {r.request["referral"]["source_service"]: r.last_error for r in _rows(store, "dead")}
     assert "'legal_aid' is not in vocabulary services" in dead["legal_aid"]
@@ -81,12 +83,12 @@ def test_unknown_service_and_422_are_dead_letters_then_replayed(sb, tmp_path: Pa
     ]
 
 
-def test_decisions_round_trip_both_ways(sb, tmp_path: Path) -> None:
+def test_decisions_round_trip_both_ways(sb, db_url: str) -> None:
     case_a, ref_a = h.add_primero_referral(sb, 1)
     case_b, ref_b = h.add_primero_referral(sb, 2, agency=None)
     gid_c, oref_c = h.add_oscar_referral(sb, 3)
     gid_d, oref_d = h.add_oscar_referral(sb, 4, service="Legal support")
-    store, ads, rt, maps = h.new_store(tmp_path), h.adapters(sb), h.routing(), h.mappings()
+    store, ads, rt, maps = h.new_store(db_url), h.adapters(sb), h.routing(), h.mappings()
     h.run_until_done(store, ads, rt, maps)
     # OSCaR accepts the first referral and exits the second
     with sb.oscar.lock:
@@ -123,9 +125,9 @@ def test_decisions_round_trip_both_ways(sb, tmp_path: Path) -> None:
     assert all(sb.primero.cases[c].get("oscar_number") for c in (case_a, case_b))
 
 
-def test_illegal_transition_is_caught_by_reading_back(sb, tmp_path: Path) -> None:
+def test_illegal_transition_is_caught_by_reading_back(sb, db_url: str) -> None:
     case_a, ref_a = h.add_primero_referral(sb, 1)
-    store, ads, rt, maps = h.new_store(tmp_path), h.adapters(sb), h.routing(), h.mappings()
+    store, ads, rt, maps = h.new_store(db_url), h.adapters(sb), h.routing(), h.mappings()
     h.run_until_done(store, ads, rt, maps)
     with sb.primero.lock:  # someone revoked it in Primero meanwhile
         sb.primero.referrals[case_a][0]["status"] = "revoked"

@@ -15,7 +15,7 @@ from tests.referrals import helpers as h
 
 CONFIG = """
 [database]
-url = "sqlite:///{db}"
+url = "{db}"
 
 [[sources]]
 name = "primero"
@@ -47,7 +47,9 @@ organisation = "mosvy"
 """
 
 
-def test_sync_then_route_and_deliver(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_sync_then_route_and_deliver(
+    tmp_path: Path, db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("TEST_PRIMERO_PASSWORD", "sandbox-primero")
     monkeypatch.setenv("TEST_OSCAR_PASSWORD", "sandbox-oscar")
     sb = start_sandbox()
@@ -56,9 +58,7 @@ def test_sync_then_route_and_deliver(tmp_path: Path, monkeypatch: pytest.MonkeyP
             h.add_primero_referral(sb, n, agency=None)
             h.add_oscar_referral(sb, n)
         file = tmp_path / "bridge.toml"
-        file.write_text(
-            CONFIG.format(db=tmp_path / "b.db", primero=sb.primero_url, oscar=sb.oscar_url)
-        )
+        file.write_text(CONFIG.format(db=db_url, primero=sb.primero_url, oscar=sb.oscar_url))
         config = load_config(file)
         store = open_store(config.database_url)
         # `bridge sync` routes and delivers as its last step

@@ -30,7 +30,7 @@ def bridge(*args: str, cwd: Path, env: dict[str, str]) -> subprocess.CompletedPr
     )
 
 
-def test_vocabulary_edit_check_then_remap(tmp_path: Path, dev_corpus: Path) -> None:
+def test_vocabulary_edit_check_then_remap(tmp_path: Path, dev_corpus: Path, db_url: str) -> None:
     clients = json.loads((dev_corpus / "oscar_clients.json").read_text())[:40]
     typo_ids = []
     for client in clients[:3]:
@@ -41,10 +41,7 @@ def test_vocabulary_edit_check_then_remap(tmp_path: Path, dev_corpus: Path) -> N
     mappings = tmp_path / "mappings"
     shutil.copytree(default_mappings_dir(), mappings, ignore=shutil.ignore_patterns("*.py*"))
     config = tmp_path / "bridge.toml"
-    config.write_text(
-        f'[database]\nurl = "sqlite:///{tmp_path / "b.db"}"\n\n'
-        f'[bridge]\nmappings_dir = "{mappings}"\n'
-    )
+    config.write_text(f'[database]\nurl = "{db_url}"\n\n[bridge]\nmappings_dir = "{mappings}"\n')
     env = {k: v for k, v in os.environ.items() if k != "BRIDGE_DATABASE_URL"}
     env["BRIDGE_CONFIG"] = str(config)
 
@@ -88,7 +85,7 @@ def test_vocabulary_edit_check_then_remap(tmp_path: Path, dev_corpus: Path) -> N
     remap = bridge("remap", "oscar", cwd=tmp_path, env=env)
     assert remap.returncode == 0, remap.stderr
     assert "3 changed" in remap.stdout
-    store = open_store(f"sqlite:///{tmp_path / 'b.db'}")
+    store = open_store(db_url)
     with store.session() as session:
         rows = session.scalars(
             select(SourceRecordRow).where(SourceRecordRow.record_id.in_(typo_ids))
