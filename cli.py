@@ -330,6 +330,19 @@ def review_export(
         out.close()
 
 
+def _lookup_overrides(path: Path) -> dict[str, list[str]]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise fail(f"--lookups {path}: {exc}", 2) from None
+    if not isinstance(data, dict) or not all(
+        isinstance(k, str) and isinstance(v, list) and all(isinstance(i, str) for i in v)
+        for k, v in data.items()
+    ):
+        raise fail(f'--lookups {path}: expected {{"lookup-...": ["value", ...]}}', 2)
+    return data
+
+
 # -- sandbox -------------------------------------------------------------------------------
 @sandbox_app.command("serve")
 def sandbox_serve(
@@ -351,11 +364,20 @@ def sandbox_serve(
             help="Share of requests that fail (0..1) with 500/503/429/timeouts/HTML bodies."
         ),
     ] = 0.0,
+    lookups: Annotated[
+        Path | None,
+        typer.Option(
+            help='JSON file {"lookup-gender": ["male", "female", ...], ...}: Primero lookups '
+            "whose values differ from the shipped vocabularies (the rest stay the defaults)."
+        ),
+    ] = None,
 ) -> None:
     """Run lookalike Primero v2 and OSCaR v1 servers until Ctrl-C."""
     from bridge.sandbox import serve_forever
 
+    overrides = _lookup_overrides(lookups) if lookups is not None else None
     serve_forever(
+        primero_lookups=overrides,
         host=host,
         primero_port=primero_port,
         oscar_port=oscar_port,
@@ -820,7 +842,11 @@ def mapping_check(
     source: Annotated[str, typer.Argument(help="primero, oscar, or a configured source name.")],
     sample: Annotated[Path | None, typer.Option(help="An API-shaped dump to check.")] = None,
     live: Annotated[
-        bool, typer.Option(help="Pull records from the configured source (read-only).")
+        bool,
+        typer.Option(
+            help="Pull records from the configured source (read-only); for Primero also "
+            "compare its lookups and locations with the vocabularies and the records."
+        ),
     ] = False,
     limit: Annotated[int, typer.Option(help="With --live: how many records.")] = 100,
     fmt: Annotated[str, typer.Option("--format", "-f", help="table or json")] = "table",
@@ -861,6 +887,10 @@ def mapping_check(
             raise fail(f"--live needs a configured {kind} source in the configuration", 2)
         payloads = live_payloads(configured, limit)
     report = check_records(mapping, payloads)
+    if live and kind == "primero":
+        from bridge.mapping_preview import live_primero_config
+
+        report.primero_config = live_primero_config(configured, mapping, report)
     typer.echo(render_json(report) if fmt == "json" else render_table(report, limit=show))
     raise typer.Exit(report.exit_code)
 

@@ -5,10 +5,19 @@ Errors (one place, ``_raise_for``, on top of ``adapters.http``):
     timeouts, dropped connections, 408/425/429, 5xx,
     503 (Retry-After), HTML or garbled body           -> RetryableSourceError (retried here)
     401 (bad credentials, expired token)              -> AuthError: never retried; with token
-                                                         auth, one fresh sign-in mid-run
+                                                         auth, the refused token is dropped
+                                                         and one fresh sign-in follows
+    429 at sign-in                                    -> waited out as Retry-After says (up
+                                                         to sign_in_max_wait), then retried
     403, 404, 409, 422                                -> FatalSourceError, Primero's message
     200 with empty data while metadata.total says
     there are cases (a malformed filter)              -> FatalSourceError
+
+Token auth (``auth="token"``): ``POST /api/v2/tokens``, the JWT read from the body (v2.x) or
+the ``Authorization`` header (very old builds). Primero counts every sign-in (6 a minute per
+user name), so the token is kept in the process-wide ``adapters.primero_tokens.SHARED_TOKENS``
+for its hour: every adapter of one account in one process (each sync run, the referral
+outbox) reuses it, and a long-running service signs in once an hour, not once per job.
 
 Pulling (``pull``): cases ascending by ``last_updated_at``. Paging by offset alone loses a case
 when one already read is saved again during the run (every later case shifts one place
@@ -36,15 +45,21 @@ from adapters.errors import AuthError, ConfigError, FatalSourceError
 from adapters.files import entry_to_record
 from adapters.http import (
     HttpSource,
+    RetryPolicy,
     body_json,
     error_for_status,
     message_text,
     read_json,
     send,
 )
+from adapters.primero_tokens import SHARED_TOKENS, TokenCache
 
 CASES = "/api/v2/cases"
 TOKENS = "/api/v2/tokens"
+LOOKUPS, LOCATIONS, FORMS = "/api/v2/lookups", "/api/v2/locations", "/api/v2/forms"
+MAX_CONFIG_PAGES = 200
+SIGN_IN_ATTEMPTS = 3  # at least this many sign-in tries, whatever max_attempts says
+SIGN_IN_MAX_WAIT = 120.0  # seconds of Retry-After a sign-in waits out; longer gives up
 # Exact-match identifier filters (contract): any other name would be ignored silently by
 # Primero and return every case, so find_cases refuses it.
 IDENTIFIER_FILTERS = frozenset(
@@ -77,6 +92,19 @@ def iso_millis(moment: datetime) -> str:
 def whole_second(moment: datetime) -> str:
     """The filter value for a window starting at this second (Primero compares seconds)."""
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def token_of(response: httpx.Response) -> str | None:
+    """The JWT of a sign-in answer: ``{"token": ...}`` in the body (v2.x) or the
+    ``Authorization: Bearer`` header (very old builds send only that)."""
+    body = body_json(response)
+    token = body.get("token") if isinstance(body, dict) else None
+    if isinstance(token, str) and token.strip():
+        return token.strip()
+    header = response.headers.get("authorization", "")
+    if header.lower().startswith("bearer ") and header[7:].strip():
+        return header[7:].strip()
+    return None
 
 
 def primero_message(body: Any) -> str:
@@ -117,6 +145,8 @@ class PrimeroAdapter(HttpSource):
         name: str = "primero",
         clock: Callable[[], datetime] = _utc_now,
         sleep: Callable[[float], None] | None = None,
+        tokens: TokenCache | None = None,
+        sign_in_max_wait: float = SIGN_IN_MAX_WAIT,
     ) -> None:
         if auth not in ("basic", "token"):
             raise ConfigError(f"{name}: auth must be 'basic' or 'token', not {auth!r}")
@@ -137,7 +167,10 @@ class PrimeroAdapter(HttpSource):
         self._password = password
         self._auth = auth
         self._bearer: str | None = None
+        self._bearer_until: datetime | None = None
         self._signed_in = False
+        self._tokens = SHARED_TOKENS if tokens is None else tokens
+        self.sign_in_max_wait = sign_in_max_wait
 
     # --- the one error function -------------------------------------------------------------
 
@@ -186,8 +219,8 @@ class PrimeroAdapter(HttpSource):
         body: Any | None = None,
         idempotent: bool = True,
     ) -> Any:
-        if self._auth == "token" and not self._signed_in:
-            self._sign_in()
+        if self._auth == "token" and not self._session_usable():
+            self._take_token()
 
         def attempt() -> Any:
             return self._send_once(method, path, params, body)
@@ -197,12 +230,38 @@ class PrimeroAdapter(HttpSource):
         except AuthError:
             if self._auth != "token":
                 raise  # the same password again would only count towards the lockout
-            self._sign_in()  # the session expired mid-run: sign in once more, then give up
+            # the token expired or was revoked: forget it, sign in once more, then give up
+            self._take_token(refused=self._bearer or "")
             return self.retry_policy.call(attempt, idempotent=idempotent)
 
+    # --- sign-in (token auth) -----------------------------------------------------------------
+
+    def _session_usable(self) -> bool:
+        if not self._signed_in:
+            return False
+        return self._bearer_until is None or self._tokens.now() < self._bearer_until
+
+    def _take_token(self, *, refused: str | None = None) -> None:
+        """A token for this account: the process-wide cached one, else one fresh sign-in.
+        ``refused``: the token Primero just answered 401 to, dropped from the cache first."""
+        key = (self.base_url, self._username)
+        with self._tokens.sign_in_lock(key):  # one sign-in per account while others wait
+            if refused is not None:
+                self._tokens.drop(key, refused)
+            cached = self._tokens.get(key)
+            if cached is None:
+                self._sign_in()
+                if self._bearer is None:
+                    return  # a session cookie: kept by this adapter's client only
+                cached = self._tokens.put(key, self._bearer)
+            self._bearer, self._bearer_until = cached.token, cached.reuse_until
+            self._signed_in = True
+
     def _sign_in(self) -> None:
-        """POST /api/v2/tokens. A 401 here is raised at once: retrying locks the account."""
-        self._bearer = None
+        """POST /api/v2/tokens. A 401 here is raised at once: retrying locks the account. A 429
+        (every sign-in counts, 6 a minute) is waited out as Retry-After says, up to
+        ``sign_in_max_wait`` seconds a time."""
+        self._bearer, self._bearer_until = None, None
         body = {"user": {"user_name": self._username, "password": self._password}}
 
         def attempt() -> httpx.Response:
@@ -213,10 +272,15 @@ class PrimeroAdapter(HttpSource):
             self._raise_for(response)
             return response
 
-        response = self.retry_policy.call(attempt)
-        header = response.headers.get("authorization", "")
-        if header.lower().startswith("bearer "):
-            self._bearer = header[7:].strip()  # up to v2.10: a JWT in the response header
+        policy = RetryPolicy(
+            max(self.retry_policy.max_attempts, SIGN_IN_ATTEMPTS),
+            self.sign_in_max_wait,
+            sleep=self.retry_policy.sleep,
+        )
+        response = policy.call(attempt)
+        token = token_of(response)
+        if token is not None:
+            self._bearer = token
         elif not self._client.cookies.get("_app_session") and not response.cookies:
             raise AuthError(self.name, "sign-in answered without a token or a session")
         self._signed_in = True
@@ -355,6 +419,34 @@ class PrimeroAdapter(HttpSource):
             if offset + len(data) >= total:
                 return found
             page_no += 1
+
+    # --- configuration (read by mapping check --live) -----------------------------------------
+
+    def lookups(self) -> list[dict[str, Any]]:
+        """Every lookup (option list): ``{"unique_id", "name", "values": {"en": [...]}}``."""
+        return self._every_page(LOOKUPS)
+
+    def locations(self) -> list[dict[str, Any]]:
+        """Every location: ``{"code", "type", "admin_level", "name"}``."""
+        return self._every_page(LOCATIONS, {"hierarchy": "false"})
+
+    def forms(self) -> list[dict[str, Any]]:
+        """Every form section with its fields (which lookup each select field uses)."""
+        return self._every_page(FORMS)
+
+    def _every_page(self, path: str, params: dict[str, Any] | None = None) -> list[dict]:
+        """All pages of a configuration list; a list without ``metadata`` is one page."""
+        found: list[dict[str, Any]] = []
+        for page_no in range(1, MAX_CONFIG_PAGES + 1):
+            query = {**(params or {}), "per": 1000, "page": page_no}
+            answer = self._request("GET", path, params=query)
+            data = self._data(answer, list)
+            found.extend(item for item in data if isinstance(item, dict))
+            metadata = answer.get("metadata")
+            total = metadata.get("total") if isinstance(metadata, dict) else None
+            if not data or not isinstance(total, int) or len(found) >= total:
+                return found
+        raise FatalSourceError(self.name, f"{path} has more than {MAX_CONFIG_PAGES} pages")
 
     def _data(self, answer: Any, kind: type) -> Any:
         if not isinstance(answer, dict) or not isinstance(answer.get("data"), kind):

@@ -12,7 +12,8 @@ from sqlalchemy import select
 
 from adapters.errors import ConfigError
 from bridge.config import SourceConfig
-from bridge.mapping import OutboundResult, SourceMapping
+from bridge.mapping import CheckReport, OutboundResult, SourceMapping
+from bridge.mapping.config_report import PrimeroConfigReport
 from bridge.model import Child, Identifiers
 from bridge.store.db import Store
 from bridge.store.schema import LinkRow, SourceRecordRow
@@ -48,6 +49,23 @@ def live_payloads(source: SourceConfig, limit: int) -> list[Any]:
         return list(islice(records(), limit))
     finally:
         adapter.close()
+
+
+def live_primero_config(
+    source: SourceConfig, mapping: SourceMapping, report: CheckReport
+) -> PrimeroConfigReport:
+    """Primero's lookups, forms and locations compared with the mapping and the checked
+    records (read-only)."""
+    from bridge.mapping.primero_config import compare
+    from bridge.sync import build_adapter
+
+    adapter = build_adapter(source)
+    try:
+        lookups, forms = adapter.lookups(), adapter.forms()  # type: ignore[attr-defined]
+        locations = adapter.locations()  # type: ignore[attr-defined]
+    finally:
+        adapter.close()
+    return compare(mapping, report, lookups, forms, locations)
 
 
 def _linked_pairs(store: Store) -> list[tuple[Child, Child]]:

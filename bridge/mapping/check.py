@@ -15,12 +15,13 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from bridge.mapping.config_report import PrimeroConfigReport
 from bridge.mapping.engine import SourceMapping
 from bridge.mapping.issues import Issue
 from bridge.mapping.paths import escape_token, resolve
 
 EXIT_CLEAN = 0
-EXIT_QUARANTINE = 3  # some record would be quarantined
+EXIT_QUARANTINE = 3  # some record would be quarantined, or Primero's configuration differs
 _INDEX = re.compile(r"/\d+(?=/|$)")
 
 
@@ -58,10 +59,12 @@ class CheckReport(BaseModel):
     with_warnings: int = 0
     records: list[RecordCheck] = Field(default_factory=list)
     coverage: Coverage = Field(default_factory=Coverage)
+    primero_config: PrimeroConfigReport | None = None  # --live against Primero only
 
     @property
     def exit_code(self) -> int:
-        return EXIT_QUARANTINE if self.quarantined else EXIT_CLEAN
+        config = self.primero_config is not None and self.primero_config.needs_attention
+        return EXIT_QUARANTINE if self.quarantined or config else EXIT_CLEAN
 
 
 class _FieldStats:

@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from bridge.mapping.check import CheckReport, RecordCheck
+from bridge.mapping.config_report import PrimeroConfigReport
 from bridge.mapping.outbound import OutboundResult
 
 
@@ -70,8 +71,40 @@ def render_table(report: CheckReport, *, limit: int | None = None) -> str:
     ] or ["    (none)"]
     lines.append("  Fields always empty:")
     lines += [f"    {f.count:>7}  {f.field}" for f in coverage.always_empty] or ["    (none)"]
+    if report.primero_config is not None:
+        lines += ["", *_config_lines(report.primero_config)]
     lines += ["", f"exit code {report.exit_code}"]
     return "\n".join(lines)
+
+
+def _config_lines(config: PrimeroConfigReport) -> list[str]:
+    """The --live comparison with Primero's lookups and locations, one line per difference."""
+    lines = [
+        f"Primero configuration: {config.lookups_read} lookups, {config.locations_read} "
+        "locations read",
+        "  Compared: " + (", ".join(config.compared) or "(nothing)"),
+        "  Values Primero offers that no vocabulary row knows:",
+    ]
+    offered = [
+        f"    {d.vocabulary} ({d.column}) = {d.lookup} at {', '.join(d.fields)}: {value!r}"
+        for d in config.differences
+        for value in d.offered_not_known
+    ]
+    lines += offered or ["    (none)"]
+    lines.append("  Rows whose Primero value Primero does not offer:")
+    missing = [
+        f"    {d.vocabulary} ({d.column}) = {d.lookup} at {', '.join(d.fields)}: {value!r}"
+        for d in config.differences
+        for value in d.not_offered
+    ]
+    lines += missing or ["    (none)"]
+    lines.append("  Lookups Primero's forms name but does not serve:")
+    lines += [f"    {name}" for name in config.missing_lookups] or ["    (none)"]
+    lines.append("  Vocabulary fields Primero's forms give no lookup:")
+    lines += [f"    {name}" for name in config.unlinked_fields] or ["    (none)"]
+    lines.append("  Location codes in records that Primero's location list lacks:")
+    lines += [f"    {m.count:>7}  {m.code}" for m in config.unknown_locations] or ["    (none)"]
+    return lines
 
 
 def render_outbound_table(results: list[OutboundResult]) -> str:

@@ -20,6 +20,7 @@ from bridge.sandbox.generator import Corpus, generate, load_corpus
 from bridge.sandbox.oscar import OscarApp
 from bridge.sandbox.oscar_state import OscarState, seeded_changed_at
 from bridge.sandbox.primero import PrimeroApp
+from bridge.sandbox.primero_lookups import Overrides, build_lookups
 from bridge.sandbox.primero_state import PrimeroState
 from bridge.sandbox.server import SandboxServer
 
@@ -86,9 +87,14 @@ def start_sandbox(
     from_dir: Path | None = None,
     fault_rate: float = 0.0,
     fault_kinds: Sequence[str] | None = None,
+    primero_lookups: Overrides | None = None,
 ) -> SandboxHandle:
-    """Start both servers in background threads; port 0 picks a free port."""
-    primero = PrimeroState(DEFAULT_PRIMERO_USER, DEFAULT_PRIMERO_PASSWORD)
+    """Start both servers in background threads; port 0 picks a free port.
+
+    ``primero_lookups`` replaces the values of Primero lookups by unique id (a deployment
+    whose option lists differ from the shipped vocabularies); the rest stay the defaults."""
+    lookups = build_lookups(primero_lookups)
+    primero = PrimeroState(DEFAULT_PRIMERO_USER, DEFAULT_PRIMERO_PASSWORD, lookups)
     oscar = OscarState(DEFAULT_OSCAR_EMAIL, DEFAULT_OSCAR_PASSWORD)
     if from_dir is not None:
         seed_states(primero, oscar, load_corpus(Path(from_dir)))
@@ -125,9 +131,11 @@ def serve_forever(
     from_dir: Path | None = None,
     fault_rate: float = 0.0,
     fault_kinds: Sequence[str] | None = None,
+    primero_lookups: Overrides | None = None,
 ) -> None:
     """Run both servers until Ctrl-C, printing their URLs and the sandbox credentials."""
     handle = start_sandbox(
+        primero_lookups=primero_lookups,
         host=host,
         primero_port=primero_port,
         oscar_port=oscar_port,

@@ -1,4 +1,5 @@
-"""The Primero v2 lookalike: auth, cases and referrals (shared/contracts/primero-v2.md)."""
+"""The Primero v2 lookalike: sign-in, cases, referrals and the configuration endpoints
+(shared/contracts/primero-v2.md)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,10 @@ from datetime import date
 
 from bridge.sandbox.faults import FaultSwitch
 from bridge.sandbox.primero_cases import list_cases, validate_case
+from bridge.sandbox.primero_config import PATHS as CONFIG_PATHS
+from bridge.sandbox.primero_config import ConfigRoutes
+from bridge.sandbox.primero_forms import permitted
+from bridge.sandbox.primero_lookups import options
 from bridge.sandbox.primero_referrals import ReferralRoutes
 from bridge.sandbox.primero_state import READ_ONLY, PrimeroState, iso_ms
 from bridge.sandbox.server import (
@@ -23,6 +28,11 @@ from bridge.sandbox.server import (
     json_response,
 )
 
+_SELECTS = (
+    ("sex", "lookup-gender"),
+    ("risk_level", "lookup-risk-level"),
+    ("status", "lookup-case-status"),
+)
 _CASE = re.compile(r"^/api/v2/cases/([^/]+)$")
 _CASE_REFERRALS = re.compile(r"^/api/v2/cases/([^/]+)/referrals$")
 _REFERRAL = re.compile(r"^/api/v2/cases/([^/]+)/referrals/([^/]+)$")
@@ -34,6 +44,12 @@ def error(status: int, resource: str, message: object, detail: object = None) ->
         headers["Retry-After"] = "60"
     entry = {"status": status, "resource": resource, "message": message, "detail": detail}
     return json_response(status, {"errors": [entry]}, headers)
+
+
+def too_many(resource: str, seconds: int) -> Response:
+    response = error(429, resource, "Too Many Requests")
+    response.headers["Retry-After"] = str(seconds)
+    return response
 
 
 def error_list(status: int, errors: list[dict]) -> Response:
@@ -91,7 +107,7 @@ class PrimeroApp:
     def _authenticate(self, request: Request) -> str | Response:
         header = request.headers.get("Authorization") or ""
         if header.startswith("Bearer "):
-            user = self.state.token_user(header[7:].strip())
+            user = self.state.logins.user_of(header[7:].strip())
             return user if user else error(401, request.path, "Unauthorized")
         if header.startswith("Basic "):
             try:
@@ -102,26 +118,32 @@ class PrimeroApp:
         return error(401, request.path, "Unauthorized")
 
     def _check_password(self, request: Request, user: str, password: str) -> str | Response:
-        if self.state.login_blocked(user):
-            return error(429, request.path, "Too Many Requests")
+        locked = self.state.logins.locked_for(user)
+        if locked is not None:
+            return too_many(request.path, locked)
         if user == self.state.user and password == self.state.password:
             return user
-        self.state.record_failed_login(user)
+        self.state.logins.record_failure(user)
         return error(401, request.path, "Unauthorized")
 
     def _login(self, request: Request) -> Response:
+        """Every sign-in counts towards the throttle, then the password is checked; the JWT
+        comes back in the body and in the Authorization header."""
         try:
             body = request.json()
             user = str(body["user"]["user_name"])
             password = str(body["user"]["password"])
         except (BadJson, KeyError, TypeError):
             return error(422, request.path, "Invalid Record JSON", ["/user"])
+        wait = self.state.logins.throttled_for(user)
+        if wait is not None:
+            return too_many(request.path, wait)
         result = self._check_password(request, user, password)
         if isinstance(result, Response):
             return result
-        token = self.state.issue_token(user)
+        token = self.state.logins.issue(user)
         return json_response(
-            200, {"id": 1, "user_name": user}, {"Authorization": f"Bearer {token}"}
+            200, {"user_name": user, "token": token}, {"Authorization": f"Bearer {token}"}
         )
 
     # --- routing -------------------------------------------------------------------------
@@ -136,9 +158,10 @@ class PrimeroApp:
             return user
         if path == "/api/v2/tokens" and method == "DELETE":
             header = request.headers.get("Authorization") or ""
-            with self.state.lock:
-                self.state.tokens.pop(header[7:].strip(), None)
+            self.state.logins.revoke(header[7:].strip())
             return json_response(200, {"data": {"message": "Signed out"}})
+        if path in CONFIG_PATHS and method == "GET":
+            return ConfigRoutes(self.state.lookups).answer(request, path)
         if path == "/api/v2/cases":
             if method == "GET":
                 with self.state.lock:
@@ -166,6 +189,11 @@ class PrimeroApp:
             return error(422, request.path, "Invalid Record JSON", ["/data"])
         return data
 
+    def _options(self) -> dict[str, frozenset[str]]:
+        """The values the select fields accept: their lookups, as served."""
+        found = {field: options(self.state.lookups, lookup) for field, lookup in _SELECTS}
+        return {field: values for field, values in found.items() if values is not None}
+
     def _today(self) -> date:
         return self.state.clock.now().date()
 
@@ -173,10 +201,10 @@ class PrimeroApp:
         data = self._read_data(request)
         if isinstance(data, Response):
             return data
-        errors = validate_case(data, request.path, self._today())
+        errors = validate_case(data, request.path, self._today(), self._options())
         if errors:
             return error_list(422, errors)
-        fields = {k: v for k, v in data.items() if k not in READ_ONLY and not k.startswith("_")}
+        fields = {k: v for k, v in permitted(data).items() if k not in READ_ONLY}
         client_id = data.get("id")
         with self.state.lock:
             if client_id and client_id in self.state.cases:
@@ -208,10 +236,10 @@ class PrimeroApp:
         data = self._read_data(request)
         if isinstance(data, Response):
             return data
-        errors = validate_case(data, resource, self._today())
+        errors = validate_case(data, resource, self._today(), self._options())
         if errors:
             return error_list(422, errors)
-        fields = {k: v for k, v in data.items() if k not in READ_ONLY and not k.startswith("_")}
+        fields = {k: v for k, v in permitted(data).items() if k not in READ_ONLY}
         with self.state.lock:
             if case_id not in self.state.cases:
                 return error(404, resource, "Not Found")

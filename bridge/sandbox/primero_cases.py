@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Mapping
 from datetime import date
 
 from bridge.sandbox.primero_state import CASE_STATUSES, RISK_LEVELS, SEXES, PrimeroState
@@ -115,15 +115,25 @@ def list_cases(state: PrimeroState, query: dict[str, str]) -> dict:
     return {"data": chunk, "metadata": {"total": len(matching), "per": per, "page": page}}
 
 
-def validate_case(data: dict, resource: str, today: date) -> list[dict]:
-    """Per-field 422 errors for bad lookup values and types (no personal values echoed)."""
+DEFAULT_OPTIONS: dict[str, Collection[str]] = {
+    "sex": SEXES,
+    "risk_level": RISK_LEVELS,
+    "status": CASE_STATUSES,
+}
+
+
+def validate_case(
+    data: dict, resource: str, today: date, options: Mapping[str, Collection[str]] | None = None
+) -> list[dict]:
+    """Per-field 422 errors for bad lookup values and types (no personal values echoed).
+
+    ``options``: the values each select field accepts (its lookup); the defaults otherwise."""
     errors: list[dict] = []
 
     def bad(field: str, message: str) -> None:
         errors.append({"status": 422, "resource": resource, "detail": field, "message": [message]})
 
-    lookups = (("sex", SEXES), ("risk_level", RISK_LEVELS), ("status", CASE_STATUSES))
-    for field, allowed in lookups:
+    for field, allowed in {**DEFAULT_OPTIONS, **(options or {})}.items():
         if field in data and data[field] is not None and data[field] not in allowed:
             bad(field, "is not a valid option")
     if "date_of_birth" in data and data["date_of_birth"] not in (None, ""):

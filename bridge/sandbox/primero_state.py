@@ -1,12 +1,14 @@
-"""In-memory Primero: cases, referrals, sessions, and a settable clock."""
+"""In-memory Primero: cases, referrals, sign-ins (``logins``), and a settable clock."""
 
 from __future__ import annotations
 
 import copy
 import threading
-import time
 import uuid
 from datetime import UTC, datetime, timedelta
+
+from bridge.sandbox.primero_logins import Logins
+from bridge.sandbox.primero_lookups import build_lookups
 
 CASE_STATUSES = ("open", "closed", "transferred", "identified", "duplicate")
 SEXES = ("male", "female", "other")
@@ -60,7 +62,7 @@ class Clock:
 class PrimeroState:
     """Thread-safe: every method takes `lock`; tests may also read the dicts directly."""
 
-    def __init__(self, user: str, password: str) -> None:
+    def __init__(self, user: str, password: str, lookups: list[dict] | None = None) -> None:
         self.user = user
         self.password = password
         self.lock = threading.RLock()
@@ -68,9 +70,8 @@ class PrimeroState:
         self.cases: dict[str, dict] = {}
         self.referrals: dict[str, list[dict]] = {}
         self.request_log: list[tuple[str, str, int]] = []
-        self.tokens: dict[str, tuple[str, float]] = {}  # token -> (user, expiry monotonic)
-        self.failed_logins: dict[str, list[float]] = {}
-        self.locked_until: dict[str, float] = {}
+        self.logins = Logins()
+        self.lookups: list[dict] = lookups if lookups is not None else build_lookups()
         self._seq: dict[str, int] = {}  # insertion order: deterministic tie-break
         self._last_stamp = ""
 
@@ -128,37 +129,8 @@ class PrimeroState:
         return self._seq.get(case_id, 0)
 
     # --- logins ------------------------------------------------------------------------
-    def login_blocked(self, user: str) -> bool:
-        with self.lock:
-            return self.locked_until.get(user, 0.0) > time.monotonic()
-
-    def record_failed_login(self, user: str) -> None:
-        """More than 6 failures a minute for a user name locks it for 30 minutes."""
-        with self.lock:
-            now = time.monotonic()
-            recent = [t for t in self.failed_logins.get(user, []) if now - t < 60.0]
-            recent.append(now)
-            self.failed_logins[user] = recent
-            if len(recent) >= 6:
-                self.locked_until[user] = now + 1800.0
-
     def reset_throttle(self) -> None:
-        with self.lock:
-            self.failed_logins.clear()
-            self.locked_until.clear()
-
-    def issue_token(self, user: str) -> str:
-        with self.lock:
-            token = uuid.uuid4().hex + uuid.uuid4().hex
-            self.tokens[token] = (user, time.monotonic() + 3600.0)
-            return token
-
-    def token_user(self, token: str) -> str | None:
-        with self.lock:
-            entry = self.tokens.get(token)
-            if entry is None or entry[1] < time.monotonic():
-                return None
-            return entry[0]
+        self.logins.reset()
 
     def log(self, method: str, path: str, status: int) -> None:
         with self.lock:

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from adapters.errors import AuthError, ConfigError, FatalSourceError, RetryableSourceError
 from adapters.primero import PrimeroAdapter
+from adapters.primero_tokens import TokenCache
 from tests.adapters.fakes import (
     PRIMERO,
     T0,
@@ -35,7 +36,10 @@ def router() -> Iterator[respx.MockRouter]:
 
 
 def adapter(**kwargs: object) -> PrimeroAdapter:
+    """An adapter with a token cache of its own: each test is a process of its own, so a
+    token one test's fake Primero issued is never offered to another's."""
     options: dict = {"clock": lambda: NOW, "sleep": Sleeps(), "max_wait": 60.0}
+    options.setdefault("tokens", TokenCache())
     options.update(kwargs)
     return PrimeroAdapter(PRIMERO, "bridge", "s3cret", client=httpx.Client(), **options)
 

@@ -60,3 +60,63 @@ def test_system_locked_is_503_with_retry_after_60(fresh: SandboxHandle) -> None:
     assert response.headers["Retry-After"] == "60"
     fresh.faults.off()
     assert httpx.get(f"{fresh.primero_url}/api/v2/cases", auth=auth).status_code == 200
+
+
+# --- sign-in as Primero's real clients see it (contract: Authentication) ----------------------
+
+
+def sign_in(handle: SandboxHandle, password: str | None = None) -> httpx.Response:
+    user = {"user_name": handle.primero_user, "password": password or handle.primero_password}
+    return httpx.post(f"{handle.primero_url}/api/v2/tokens", json={"user": user})
+
+
+def test_a_client_reading_the_token_from_the_body_works(fresh: SandboxHandle) -> None:
+    login = sign_in(fresh)
+    assert login.status_code == 200
+    body = login.json()
+    assert set(body) == {"user_name", "token"} and body["user_name"] == fresh.primero_user
+    assert login.headers["Authorization"] == f"Bearer {body['token']}"  # both places, one JWT
+    assert body["token"].count(".") == 2  # header.claims.signature
+    headers = {"Authorization": f"Bearer {body['token']}"}  # what OpenFn's adaptor sends
+    answer = httpx.get(f"{fresh.primero_url}/api/v2/cases", headers=headers)
+    assert answer.status_code == 200 and answer.json()["metadata"]["total"] == 0
+
+
+def test_the_seventh_sign_in_in_a_minute_is_429_with_retry_after(fresh: SandboxHandle) -> None:
+    now = [1000.0]
+    fresh.primero.logins.monotonic = lambda: now[0]
+    statuses = []
+    for _ in range(6):
+        statuses.append(sign_in(fresh).status_code)
+        now[0] += 5.0
+    assert statuses == [200] * 6  # successful ones count: rack-attack counts every POST
+    throttled = sign_in(fresh)
+    assert throttled.status_code == 429
+    assert throttled.headers["Retry-After"] == "30"  # the first counted one was 30 s ago
+    assert throttled.json()["errors"][0]["status"] == 429
+    assert fresh.primero.logins.sign_ins == 6
+    now[0] += 30.0  # the first sign-in leaves the minute
+    assert sign_in(fresh).status_code == 200
+    assert sign_in(fresh).status_code == 429
+
+
+def test_the_throttle_is_per_user_name_and_basic_auth_is_not_a_sign_in(
+    fresh: SandboxHandle,
+) -> None:
+    auth = (fresh.primero_user, fresh.primero_password)
+    for _ in range(10):
+        assert httpx.get(f"{fresh.primero_url}/api/v2/cases", auth=auth).status_code == 200
+    assert [sign_in(fresh).status_code for _ in range(7)] == [200] * 6 + [429]
+    other = {"user": {"user_name": "someone_else", "password": "x"}}
+    assert httpx.post(f"{fresh.primero_url}/api/v2/tokens", json=other).status_code == 401
+
+
+def test_failed_sign_ins_still_lock_the_account_for_30_minutes(fresh: SandboxHandle) -> None:
+    now = [1000.0]
+    fresh.primero.logins.monotonic = lambda: now[0]
+    assert [sign_in(fresh, "wrong").status_code for _ in range(6)] == [401] * 6
+    now[0] += 61.0  # past the throttle's minute: only the lock is left
+    locked = sign_in(fresh)
+    assert locked.status_code == 429 and locked.headers["Retry-After"] == str(1800 - 61)
+    now[0] += 1800.0
+    assert sign_in(fresh).status_code == 200
