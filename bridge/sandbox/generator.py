@@ -11,13 +11,13 @@ from __future__ import annotations
 import csv
 import gc
 import json
-import os
 import random
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
+from bridge.places import villages
 from bridge.sandbox import records
 from bridge.sandbox.names import FAMILY_NAMES, FEMALE_NAMES, MALE_NAMES
 from bridge.sandbox.variation import cumulative, weighted
@@ -53,30 +53,11 @@ _PATTERN_CUM = cumulative([2030, 1732, 1416, 594, 80, 71, 56, 21])
 _FAMILY_SIZES = [1, 2, 3, 4]
 _FAMILY_SIZE_CUM = cumulative([2005, 1060, 457, 126])
 _HEAVY_PROVINCES = {"01", "02", "08", "12", "14", "17", "18"}
-_FALLBACK_VILLAGES = [
-    "01020101", "01030203", "02010101", "02030402", "03010101", "04010101", "05010101",
-    "06010101", "07010101", "08010101", "08030201", "09010101", "10010101", "11010101",
-    "12010101", "12140302", "13010101", "14010101", "15010101", "16010101", "17010101",
-    "18010101", "19010101", "20010301", "21010101", "22010101", "23010101", "24010101",
-    "25010101",
-]  # fmt: skip
-
-
-def shared_dir() -> Path:
-    env = os.environ.get("BRIDGE_SHARED_DIR")
-    if env:
-        return Path(env)
-    return Path(__file__).resolve().parents[2] / ".." / "shared"
 
 
 def _load_villages() -> list[str]:
-    path = shared_dir() / "data" / "gazetteer" / "gazetteer_km_latin.tsv"
-    try:
-        with path.open(encoding="utf-8") as fh:
-            codes = [line.split("\t", 2)[1] for line in fh if line.startswith("village\t")]
-    except OSError:
-        codes = []
-    return sorted(c for c in codes if len(c) == 8 and c.isdigit()) or list(_FALLBACK_VILLAGES)
+    """Every village code the bridge ships (``bridge/places``), in code order."""
+    return [place.code for place in villages()]
 
 
 class _Places:

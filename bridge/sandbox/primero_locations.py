@@ -1,19 +1,17 @@
 """The sandbox Primero's locations (``GET /api/v2/locations``): the NCDD gazetteer the
-generator draws its villages from (shared/data/gazetteer), as Cambodia's Primero holds it.
+generator draws its villages from (``bridge/places``), as Cambodia's Primero holds it.
 
 Codes are stored as Cambodia's Primero stores them, *without the leading zero* (village
 ``08030201`` is ``"8030201"``); ``hierarchy`` is ``KH.<province>.<district>...``, names are
-``Country::Province::...`` in English (NCDD Latin spelling) and Khmer. Without the gazetteer
-the generator's fallback villages are served, named by their codes.
+``Country::Province::...`` in English (NCDD Latin spelling) and Khmer.
 """
 
 from __future__ import annotations
 
-import csv
 from functools import cache
 from typing import Any
 
-from bridge.sandbox.generator import _FALLBACK_VILLAGES, shared_dir
+from bridge.places import places
 
 LEVELS = {2: (1, "province"), 4: (2, "district"), 6: (3, "commune"), 8: (4, "village")}
 COUNTRY = {"code": "KH", "en": "Cambodia", "km": "កម្ពុជា"}
@@ -25,22 +23,8 @@ def primero_code(ncdd: str) -> str:
 
 
 def _gazetteer() -> dict[str, tuple[str, str]]:
-    """NCDD code -> (Latin name, Khmer name), every level; the fallback when absent."""
-    path = shared_dir() / "data" / "gazetteer" / "gazetteer_km_latin.tsv"
-    names: dict[str, tuple[str, str]] = {}
-    try:
-        with path.open(encoding="utf-8", newline="") as fh:
-            for row in csv.DictReader(fh, delimiter="\t"):
-                code = row["code"]
-                if code.isdigit() and len(code) in LEVELS:
-                    names[code] = (row["name_latin_ncdd"], row["name_km"])
-    except (OSError, KeyError):
-        names = {}
-    if not names:
-        for village in _FALLBACK_VILLAGES:
-            for width in LEVELS:
-                names.setdefault(village[:width], (village[:width], village[:width]))
-    return names
+    """NCDD code -> (Latin name, Khmer name), every level, from the places the bridge ships."""
+    return {code: (place.latin, place.khmer) for code, place in places().items()}
 
 
 @cache

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 from collections import Counter, defaultdict
 from pathlib import Path
@@ -11,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bridge.sandbox import start_sandbox
-from bridge.sandbox.generator import generate, iter_registrations, shared_dir, write_corpus
+from bridge.sandbox.generator import generate, iter_registrations, write_corpus
 
 PRIMERO_KEYS = {
     "id", "case_id", "unique_identifier", "short_id", "case_id_display", "name_first",
@@ -29,7 +30,10 @@ OSCAR_KEYS = [
     "reason_for_referral", "level_of_risk", "referral_consent_form", "resource", "services",
 ]  # fmt: skip
 KHMER = re.compile("[\u1780-\u17ff]")
-DEV = shared_dir() / "data" / "khmer-children-dev"
+SHARED = Path(
+    os.environ.get("BRIDGE_SHARED_DIR") or Path(__file__).resolve().parents[2] / ".." / "shared"
+)
+DEV = SHARED / "data" / "khmer-children-dev"
 
 
 def check_primero(case: dict) -> None:
