@@ -9,12 +9,14 @@ fields, for generator records at scale and as a fallback.
 from __future__ import annotations
 
 import csv
+import gzip
 import itertools
 import json
 import os
 import re
 import subprocess
 import sys
+import tempfile
 from collections import Counter
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -193,26 +195,53 @@ def mapped_people(system: str, payloads: Iterable[Any]) -> list[PersonRecord]:
     return out
 
 
-def load_dev_corpus(shared: Path | None = None, *, mapped: bool = True) -> Corpus:
-    """The khmer-children-dev corpus as PersonRecords, with its truth keyed like the records.
+def corpus_file(folder: Path, name: str) -> Path:
+    """``name`` in ``folder``, or ``name.gz`` when only the gzipped file is there."""
+    plain = folder / name
+    return plain if plain.exists() else folder / f"{name}.gz"
+
+
+def read_corpus_text(path: Path) -> str:
+    """A corpus file's text, gunzipped when its name ends in ``.gz``."""
+    if path.suffix == ".gz":
+        with gzip.open(path, "rt", encoding="utf-8") as fh:
+            return fh.read()
+    return path.read_text(encoding="utf-8")
+
+
+def load_corpus(folder: Path, *, mapped: bool = True) -> Corpus:
+    """A two-system corpus (``primero_cases.json``, ``oscar_clients.json``, ``truth.csv``, each
+    gzipped or not, as the dev and large shared corpora) as PersonRecords, with its truth keyed
+    like the records. ``truth_csv`` is a plain CSV (unzipped next to a gzipped one when needed,
+    in a temporary folder) for ``score_links.py``.
 
     ``mapped``: through the bridge's mappings (``mapped_people``), as an import sees it;
     otherwise with the simple conversion of this module."""
-    folder = dev_corpus_dir(shared)
-    cases = json.loads((folder / "primero_cases.json").read_text(encoding="utf-8"))
-    clients = json.loads((folder / "oscar_clients.json").read_text(encoding="utf-8"))
+    folder = Path(folder)
+    cases = json.loads(read_corpus_text(corpus_file(folder, "primero_cases.json")))
+    clients = json.loads(read_corpus_text(corpus_file(folder, "oscar_clients.json")))
     if mapped:
         records = mapped_people("primero", cases) + mapped_people("oscar", clients)
     else:
         records = [primero_to_person(c) for c in cases] + [oscar_to_person(c) for c in clients]
+    truth_path = corpus_file(folder, "truth.csv")
+    if truth_path.suffix == ".gz":
+        plain = Path(tempfile.mkdtemp(prefix="corpus-truth-")) / "truth.csv"
+        plain.write_text(read_corpus_text(truth_path), encoding="utf-8")
+        truth_path = plain
     truth: dict[str, str] = {}
     family: dict[str, str] = {}
-    with (folder / "truth.csv").open(newline="", encoding="utf-8") as f:
+    with truth_path.open(newline="", encoding="utf-8") as f:
         for row in csv.DictReader(f):
             key = f"{row['system']}:{row['record_id']}"
             truth[key] = row["child"]
             family[key] = row["family"]
-    return Corpus(records, truth, family, folder / "truth.csv")
+    return Corpus(records, truth, family, truth_path)
+
+
+def load_dev_corpus(shared: Path | None = None, *, mapped: bool = True) -> Corpus:
+    """The khmer-children-dev corpus (see ``load_corpus``)."""
+    return load_corpus(dev_corpus_dir(shared), mapped=mapped)
 
 
 def write_predicted(path: Path, clusters: Iterable[Sequence[str]]) -> None:
