@@ -269,6 +269,15 @@ def status(
         typer.echo(f"records {system}: {parts}")
     typer.echo(f"children: {st.children} ({st.linked_across_systems} in both systems)")
     typer.echo(f"open review items: {st.open_reviews}")
+    if st.estimates:
+        e = st.estimates
+        typer.echo(
+            f"estimates (run {e['run_id']}, from the model): unique children "
+            f"{e['unique_children']:,} (95% {e['unique_children_low']:,}-"
+            f"{e['unique_children_high']:,}) for {e['children']:,} ids; link precision "
+            f"{e['precision']:.4f}, recall {e['recall']:.3f}, expected wrong merges "
+            f"{e['wrong_merges']:,.0f}"
+        )
     for source, cursor, updated in st.cursors:
         typer.echo(f"cursor {source}: {cursor} (updated {updated})")
     for run in st.runs:

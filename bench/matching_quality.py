@@ -1,6 +1,6 @@
 """Matching quality of our engine on the Khmer children dev corpus (the OUR-ENGINE part).
 
-    python bench/matching_quality.py [--out DIR] [--splink]
+    python bench/matching_quality.py [--corpus DIR] [--estimates] [--out DIR] [--splink]
 
 Runs (a) a one-shot full link of all records and (b) the two-step import the project's checker
 does (Primero cases first, then OSCaR clients added to the index of Primero children), writes
@@ -27,7 +27,7 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from bench.common import Corpus, load_dev_corpus, shared_dir  # noqa: E402
+from bench.common import Corpus, dev_corpus_dir, load_corpus, shared_dir  # noqa: E402
 from dedupe.blocking import BlockIndex  # noqa: E402
 from dedupe.engine import LinkPlan, Matcher, ReviewPair  # noqa: E402
 from dedupe.prepare import prepare  # noqa: E402
@@ -147,10 +147,36 @@ def blocking_recall(corpus: Corpus, settings: MatchSettings) -> tuple[float, int
     return len(found) / max(len(true_pairs), 1), len(a)
 
 
-def run(out: Path, settings: MatchSettings) -> list[RunResult]:
-    corpus = load_dev_corpus()
+def estimates_line(corpus: Corpus, plan: LinkPlan, settings: MatchSettings) -> str:
+    """The engine's own estimates for a plan (``dedupe.estimates``), beside the truth."""
+    from dedupe.estimates import estimate
+
+    matcher = Matcher(settings)
+    matcher.fit(corpus.records)
+    labels = {key: f"c{n}" for n, members in enumerate(plan.clusters) for key in members}
+    found = estimate(matcher, corpus.records, labels)
+    children = len(set(corpus.truth.values()))
+    inside = found.unique_children_low <= children <= found.unique_children_high
+    held = "holds" if inside else "MISSES"
+    return (
+        f"  estimates: P {found.precision:.4f}  R {found.recall:.4f}  wrong pairs "
+        f"{found.wrong_merges:.0f}  unique children {found.unique_children} "
+        f"[{found.unique_children_low}, {found.unique_children_high}] vs true {children} "
+        f"({held}), ids {found.children}"
+    )
+
+
+def run(
+    out: Path,
+    settings: MatchSettings,
+    corpus_dir: Path | None = None,
+    *,
+    estimates: bool = False,
+) -> list[RunResult]:
+    corpus = load_corpus(corpus_dir or dev_corpus_dir())
     assert corpus.truth_csv is not None
     results = []
+    notes: dict[str, str] = {}
     for name, linker in (("one-shot", one_shot), ("two-step", two_step)):
         started = time.perf_counter()
         plan = linker(corpus.records, settings)
@@ -159,9 +185,13 @@ def run(out: Path, settings: MatchSettings) -> list[RunResult]:
         folder.mkdir(parents=True, exist_ok=True)
         write_csvs(folder, plan.clusters, plan.reviews)
         results.append(score(folder, corpus.truth_csv, name, seconds))
+        if estimates:
+            notes[name] = estimates_line(corpus, plan, settings)
     recall, candidates = blocking_recall(corpus, settings)
     for r in results:
         print(r.line())
+        if r.name in notes:
+            print(notes[r.name])
     size = len(corpus.records)
     print(f"blocking recall {recall:.4f} ({candidates} candidate pairs, {size} records)")
     return results
@@ -181,9 +211,22 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=None, help="folder for the CSV files")
     parser.add_argument("--splink", action="store_true", help="also run bench/splink_dev.py")
+    parser.add_argument(
+        "--corpus",
+        type=Path,
+        default=None,
+        help="corpus folder (primero_cases.json, oscar_clients.json, truth.csv, gzipped or not);"
+        " default: the shared dev corpus",
+    )
+    parser.add_argument(
+        "--estimates",
+        action="store_true",
+        help="also print the engine's own estimates (precision, recall, unique children with"
+        " its 95%% interval) beside the true figures",
+    )
     args = parser.parse_args(argv)
     out = args.out or Path(tempfile.mkdtemp(prefix="matching-quality-"))
-    run(out, MatchSettings())
+    run(out, MatchSettings(), args.corpus, estimates=args.estimates)
     if args.splink:
         run_splink()
 

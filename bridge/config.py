@@ -95,6 +95,9 @@ class MatchingConfig(BaseModel):
     upper: float | None = None  # match probability for an automatic link (engine default if unset)
     lower: float | None = None  # from here up to `upper`: a review item for the helpdesk
     refit_growth: float = Field(default=1.5, gt=1.0)  # re-estimate weights when data grows so
+    # after each sync, import and relink, estimate precision, recall and unique children from
+    # the model (``bridge status`` shows them); costs about a full link of the store
+    estimates: bool = True
 
 
 class LimitsConfig(BaseModel):

@@ -10,18 +10,27 @@ an alias of it; a cluster with no id of its own gets a new, never-used one.
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from bridge.children import new_child
 from bridge.config import MatchingConfig
+from bridge.estimates import safely_compute
 from bridge.linking import Linker, decided_pairs, matcher_settings, to_person, upsert_review
 from bridge.model import Child
-from bridge.runlock import run_lock
+from bridge.runlock import LockHeld, run_lock
 from bridge.store.db import Store
-from bridge.store.schema import ChildRow, LinkRow, ModelParamsRow, ReviewItemRow, SourceRecordRow
+from bridge.store.schema import (
+    ChildRow,
+    LinkRow,
+    ModelParamsRow,
+    ReviewItemRow,
+    SourceRecordRow,
+    SyncRunRow,
+)
 from dedupe.engine import Matcher
 
 
@@ -37,66 +46,94 @@ class RelinkReport:
 
 
 def relink(store: Store, config: MatchingConfig) -> RelinkReport:
+    """Relink everything, as a run of its own in ``bridge status`` (command ``relink``) whose
+    counts hold the report and the engine's estimates afterwards."""
     report = RelinkReport()
-    with run_lock(store), store.session() as session:
-        rows = list(
-            session.execute(
-                select(
-                    SourceRecordRow.id,
-                    SourceRecordRow.system,
-                    SourceRecordRow.record_id,
-                    SourceRecordRow.canonical,
-                )
-                .where(SourceRecordRow.state == "mapped")
-                .order_by(SourceRecordRow.system, SourceRecordRow.record_id)  # not arrival
-            )
-        )
-        persons = [to_person(Child.model_validate(canonical)) for *_, canonical in rows]
-        pk_of = {p.key: row[0] for p, row in zip(persons, rows, strict=True)}
-        links = {link.record_pk: link for link in session.scalars(select(LinkRow))}
-        current = {key: links[pk].child_id for key, pk in pk_of.items() if pk in links}
-        report.records = len(persons)
-        report.children_before = len(set(current.values()))
-        must, cannot = Linker.constraints(session)
-        matcher = Matcher(matcher_settings(config))
-        labelled = [(a, b, True) for a, b in must] + [(a, b, False) for a, b in cannot]
-        params = matcher.fit(persons, labelled_pairs=labelled)
-        session.add(ModelParamsRow(record_count=len(persons), params=params.to_dict()))
-        matcher = Matcher(matcher_settings(config), params=params)
-        plan = matcher.link(persons, must_link=must, cannot_link=cannot)
-        seq = {c.child_id: c.seq for c in session.scalars(select(ChildRow))}
-        taken: set[str] = set()
-        assigned: dict[str, str] = {}
-        # biggest clusters choose first, so a split keeps the id with most of its records
-        for cluster in sorted(plan.clusters, key=lambda c: (-len(c), min(c))):
-            votes = Counter(current[k] for k in cluster if k in current)
-            choices = sorted(
-                (cid for cid in votes if cid not in taken),
-                key=lambda cid: (-votes[cid], seq.get(cid, 0)),
-            )
-            if choices:
-                child_id = choices[0]
-            else:
-                child_id = new_child(session, min(cluster)).child_id
-                report.new_children += 1
-            taken.add(child_id)
-            for key in cluster:
-                assigned[key] = child_id
-        for key, child_id in assigned.items():
-            link = links.get(pk_of[key])
-            if link is None:
-                session.add(LinkRow(record_pk=pk_of[key], child_id=child_id, method="auto"))
-                report.moved += 1
-            elif link.child_id != child_id:
-                # a link a person made stays marked as theirs: the constraints moved it here
-                link.child_id = child_id
-                link.method = "human" if link.method == "human" else "auto"
-                report.moved += 1
+    with store.session() as session:
+        run = SyncRunRow(command="relink", status="running", counts={}, errors=[])
+        session.add(run)
         session.flush()
-        report.merged_children = _retire_children(session, current, assigned, taken)
-        report.children_after = len(taken)
-        report.reviews = _replace_reviews(session, plan.reviews, assigned)
+        run_id = run.id
+    status, estimates = "failed", None
+    try:
+        with run_lock(store, run_id=run_id):
+            with store.session() as session:
+                _relink(session, config, report)
+            estimates = safely_compute(store, config)
+        status = "ok"
+    except LockHeld:
+        status = "locked"
+        raise
+    finally:
+        with store.session() as session:
+            run = session.get(SyncRunRow, run_id)
+            if run is not None:
+                run.status, run.finished_at = status, datetime.now(UTC)
+                counts: dict[str, object] = {"relink": asdict(report)}
+                if estimates is not None:
+                    counts["estimates"] = estimates
+                run.counts = counts
     return report
+
+
+def _relink(session: Session, config: MatchingConfig, report: RelinkReport) -> None:
+    rows = list(
+        session.execute(
+            select(
+                SourceRecordRow.id,
+                SourceRecordRow.system,
+                SourceRecordRow.record_id,
+                SourceRecordRow.canonical,
+            )
+            .where(SourceRecordRow.state == "mapped")
+            .order_by(SourceRecordRow.system, SourceRecordRow.record_id)  # not arrival
+        )
+    )
+    persons = [to_person(Child.model_validate(canonical)) for *_, canonical in rows]
+    pk_of = {p.key: row[0] for p, row in zip(persons, rows, strict=True)}
+    links = {link.record_pk: link for link in session.scalars(select(LinkRow))}
+    current = {key: links[pk].child_id for key, pk in pk_of.items() if pk in links}
+    report.records = len(persons)
+    report.children_before = len(set(current.values()))
+    must, cannot = Linker.constraints(session)
+    matcher = Matcher(matcher_settings(config))
+    labelled = [(a, b, True) for a, b in must] + [(a, b, False) for a, b in cannot]
+    params = matcher.fit(persons, labelled_pairs=labelled)
+    session.add(ModelParamsRow(record_count=len(persons), params=params.to_dict()))
+    matcher = Matcher(matcher_settings(config), params=params)
+    plan = matcher.link(persons, must_link=must, cannot_link=cannot)
+    seq = {c.child_id: c.seq for c in session.scalars(select(ChildRow))}
+    taken: set[str] = set()
+    assigned: dict[str, str] = {}
+    # biggest clusters choose first, so a split keeps the id with most of its records
+    for cluster in sorted(plan.clusters, key=lambda c: (-len(c), min(c))):
+        votes = Counter(current[k] for k in cluster if k in current)
+        choices = sorted(
+            (cid for cid in votes if cid not in taken),
+            key=lambda cid: (-votes[cid], seq.get(cid, 0)),
+        )
+        if choices:
+            child_id = choices[0]
+        else:
+            child_id = new_child(session, min(cluster)).child_id
+            report.new_children += 1
+        taken.add(child_id)
+        for key in cluster:
+            assigned[key] = child_id
+    for key, child_id in assigned.items():
+        link = links.get(pk_of[key])
+        if link is None:
+            session.add(LinkRow(record_pk=pk_of[key], child_id=child_id, method="auto"))
+            report.moved += 1
+        elif link.child_id != child_id:
+            # a link a person made stays marked as theirs: the constraints moved it here
+            link.child_id = child_id
+            link.method = "human" if link.method == "human" else "auto"
+            report.moved += 1
+    session.flush()
+    report.merged_children = _retire_children(session, current, assigned, taken)
+    report.children_after = len(taken)
+    report.reviews = _replace_reviews(session, plan.reviews, assigned)
 
 
 def _retire_children(

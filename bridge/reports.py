@@ -76,6 +76,8 @@ class Status:
     open_reviews: int = 0
     cursors: list[tuple[str, str, str]] = field(default_factory=list)
     runs: list[dict[str, Any]] = field(default_factory=list)
+    # the engine's latest estimates (``bridge.estimates``), with the run they came from
+    estimates: dict[str, Any] | None = None
 
 
 def status(store: Store, *, last_runs: int = 5) -> Status:
@@ -119,7 +121,15 @@ def status(store: Store, *, last_runs: int = 5) -> Status:
                     "errors": len(run.errors or []),
                 }
             )
+        out.estimates = status_estimates(session)
         return out
+
+
+def status_estimates(session: Session) -> dict[str, Any] | None:
+    """The latest run's estimates (None before the first run that made them)."""
+    from bridge.estimates import latest
+
+    return latest(session)
 
 
 def child_count(session: Session) -> int:

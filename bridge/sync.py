@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from adapters.base import Page, SourceAdapter
 from adapters.errors import BridgeError, ConfigError, SourceError
-from bridge.config import Config, LimitsConfig, SourceConfig
+from bridge.config import Config, LimitsConfig, MatchingConfig, SourceConfig
 from bridge.ingest import PageCounts, store_page, store_page_by_record
 from bridge.linking import Linker
 from bridge.mapping import load_mapping
@@ -53,6 +53,7 @@ class RunReport:
     sources: list[SourceReport] = field(default_factory=list)
     status: str = "ok"
     referrals: Any = None  # bridge.referrals.service.ReferralRunReport, when referrals ran
+    estimates: dict[str, Any] | None = None  # the engine's estimates after the run (``estimates``)
 
     @property
     def needs_attention(self) -> bool:
@@ -126,6 +127,8 @@ def _finish_run(store: Store, report: RunReport) -> None:
         run.finished_at = datetime.now(UTC)
         run.status = report.status
         run.counts = {s.source: {**s.counts.as_dict(), "pages": s.pages} for s in report.sources}
+        if report.estimates is not None:
+            run.counts["estimates"] = report.estimates
         run.errors = [
             message
             for s in report.sources
@@ -231,6 +234,8 @@ def run_sync(
 
                 # route what the pages brought, deliver what is due, write decisions back
                 report.referrals = route_and_deliver(config, store, None, progress)
+            if any(s.counts.new or s.counts.changed for s in report.sources):
+                report.estimates = _estimates(store, config.matching, progress)
     except LockHeld:
         report.status = "locked"
         _finish_run(store, report)
@@ -242,6 +247,16 @@ def run_sync(
     report.status = "attention" if report.needs_attention else "ok"
     _finish_run(store, report)
     return report
+
+
+def _estimates(
+    store: Store, matching: MatchingConfig, progress: Progress | None
+) -> dict[str, Any] | None:
+    from bridge.estimates import safely_compute
+
+    if progress is not None and matching.estimates:
+        progress("estimating precision and unique children from the model")
+    return safely_compute(store, matching)
 
 
 def _sync_source(
@@ -322,6 +337,8 @@ def run_import(
                 progress=progress,
                 move_cursor=False,
             )
+            if source_report.counts.new or source_report.counts.changed:
+                report.estimates = _estimates(store, matching, progress)
     except BaseException:
         report.status = "failed"
         _finish_run(store, report)

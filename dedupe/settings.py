@@ -62,3 +62,7 @@ class MatchSettings:
     # default: 0.9 gives one fewer sibling merge one-shot on the dev corpus but costs FEBRL3
     # (one source, several records per person) 0.9 points of F1.
     same_source_floor: float = 0.0
+    # Estimates (``estimates.py``): candidate pairs for the expected number of true pairs and of
+    # unique children come from blocks this wide, several times ``max_block_size``, so that the
+    # namesakes linking must leave apart still count towards what the register holds.
+    estimate_block_size: int = 200
