@@ -149,12 +149,13 @@ def blocking_recall(corpus: Corpus, settings: MatchSettings) -> tuple[float, int
 
 def estimates_line(corpus: Corpus, plan: LinkPlan, settings: MatchSettings) -> str:
     """The engine's own estimates for a plan (``dedupe.estimates``), beside the truth."""
-    from dedupe.estimates import estimate
+    from dedupe.estimates import estimate, refits
 
     matcher = Matcher(settings)
     matcher.fit(corpus.records)
     labels = {key: f"c{n}" for n, members in enumerate(plan.clusters) for key in members}
-    found = estimate(matcher, corpus.records, labels)
+    fits = refits(corpus.records, settings, settings.estimate_refits)
+    found = estimate(matcher, corpus.records, labels, other_fits=fits)
     children = len(set(corpus.truth.values()))
     inside = found.unique_children_low <= children <= found.unique_children_high
     held = "holds" if inside else "MISSES"

@@ -41,7 +41,7 @@ KEYS = (
 def compute(session: Session, config: MatchingConfig) -> dict[str, Any] | None:
     """Estimates for what the store holds now, or None (no model or no linked record yet)."""
     from dedupe.engine import Matcher
-    from dedupe.estimates import estimate
+    from dedupe.estimates import estimate, refits
 
     rows = session.execute(
         select(
@@ -72,7 +72,8 @@ def compute(session: Session, config: MatchingConfig) -> dict[str, Any] | None:
     # figures are a function of the register, not of the order its records arrived in
     matcher = Matcher(matcher_settings(config))
     matcher.fit(persons, labelled_pairs=decisions)
-    found = estimate(matcher, persons, labels, sure_pairs=sure)
+    fits = refits(persons, matcher.settings, matcher.settings.estimate_refits, decisions)
+    found = estimate(matcher, persons, labels, sure_pairs=sure, other_fits=fits)
     log.info(
         "estimates for %d records in %.1f s: precision %.4f, unique children %d [%d, %d]",
         found.records,

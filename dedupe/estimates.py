@@ -15,9 +15,10 @@ Given records, the children they are linked into and the fitted model, ``estimat
   ``Σ 1 / (1 + K_i)``; its expectation is taken with ``K_i`` Poisson-binomial over the
   record's match probabilities. It is computed twice, with the probabilities after competition
   between candidates (each record is one child: rivals share the evidence) and without (every
-  pair judged alone): the two model variants bracket what the model can say, and the 95%
-  interval is their span widened by 1.96 standard deviations of the sum (variance
-  ``Σ p (1 − p)``). The point estimate is the middle of the two.
+  pair judged alone), and under models fitted from other random samples of the same records
+  (``refits``): those variants bracket what the model can say, and the 95% interval is
+  their span widened by 1.96 standard deviations of the sum (variance ``Σ p (1 − p)``). The
+  point estimate is the middle of the span.
 
 Everything is a function of the records, labels and model; nothing is tuned to a corpus.
 """
@@ -28,7 +29,7 @@ import itertools
 import math
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 import numpy as np
 
@@ -39,6 +40,8 @@ from dedupe.fastpath import FastPairView
 from dedupe.pair_chunks import compare, score_kept
 from dedupe.records import PersonRecord
 from dedupe.scoring import score
+from dedupe.settings import MatchSettings
+from dedupe.weights import ModelParams
 
 # Pairs whose match probability is below this count as different children (their sum over a
 # national register is noise next to the interval).
@@ -67,24 +70,31 @@ def expected_children(
     n_records: int, a: np.ndarray, b: np.ndarray, prob: np.ndarray
 ) -> tuple[float, float]:
     """E[Σ 1/(1 + K_i)] with K_i Poisson-binomial over record i's pair probabilities, and the
-    variance of the number of matches among the pairs (Σ p (1 − p))."""
+    variance of the number of matches among the pairs (Σ p (1 − p)).
+
+    Records are taken together by their number of candidates ``d``: the distribution of K for
+    all of them is built at once, one candidate at a time (a ``(records, d + 1)`` array)."""
     keep = prob >= NEGLIGIBLE
     a, b, p = a[keep], b[keep], prob[keep].astype(np.float64)
     ends = np.concatenate([a, b]).astype(np.int64)
     probs = np.concatenate([p, p])
     order = np.argsort(ends, kind="stable")
     ends, probs = ends[order], probs[order]
-    starts = np.flatnonzero(np.concatenate([[True], ends[1:] != ends[:-1]])) if len(ends) else []
+    if not len(ends):
+        return float(n_records), 0.0
+    starts = np.flatnonzero(np.concatenate([[True], ends[1:] != ends[:-1]]))
+    degree = np.diff(np.append(starts, len(ends)))
     total = float(n_records - len(starts))  # records without any candidate: one child each
-    bounds = list(starts) + [len(ends)]
-    for lo, hi in itertools.pairwise(bounds):
-        dist = np.ones(1)
-        for q in probs[lo:hi].tolist():
-            nxt = np.zeros(len(dist) + 1)
-            nxt[:-1] += dist * (1.0 - q)
-            nxt[1:] += dist * q
-            dist = nxt
-        total += float((dist / np.arange(1, len(dist) + 1)).sum())
+    for d in np.unique(degree).tolist():
+        first = starts[degree == d]
+        rows = probs[first[:, None] + np.arange(d)[None, :]]  # (records, d)
+        dist = np.zeros((len(first), d + 1))
+        dist[:, 0] = 1.0
+        for j in range(d):
+            q = rows[:, j : j + 1]
+            dist[:, 1 : j + 2] = dist[:, 1 : j + 2] * (1.0 - q) + dist[:, : j + 1] * q
+            dist[:, 0] *= 1.0 - q[:, 0]
+        total += float((dist / np.arange(1, d + 2)).sum())
     return total, float((p * (1.0 - p)).sum())
 
 
@@ -127,6 +137,21 @@ def tree_wrong_pairs(members: Sequence[int], edges: Sequence[tuple[float, int, i
     return wrong
 
 
+def refits(
+    records: Sequence[PersonRecord],
+    settings: MatchSettings,
+    count: int,
+    labelled_pairs: Sequence[tuple[str, str, bool]] = (),
+) -> list[ModelParams]:
+    """``count`` models fitted on ``records`` with other seeds of the random samples EM and
+    u are drawn from (``settings.seed + 1 ...``)."""
+    fits = []
+    for step in range(1, count + 1):
+        other = Matcher(replace(settings, seed=settings.seed + step))
+        fits.append(other.fit(records, labelled_pairs=labelled_pairs))
+    return fits
+
+
 def _candidates(index: MatchIndex, width: int) -> tuple[np.ndarray, np.ndarray]:
     a, b = index.blocks.all_pairs(width)
     extra = index.extra_blocks.pairs(index.table, None, width)
@@ -141,12 +166,15 @@ def estimate(
     *,
     sure_pairs: Sequence[tuple[str, str]] = (),
     wide_block_size: int | None = None,
+    other_fits: Sequence[ModelParams] = (),
 ) -> Estimates:
     """The engine's estimates for ``records`` linked as ``labels`` (record key -> child).
 
     ``matcher`` must hold a fitted model. ``sure_pairs``: pairs known to be one child (shared
     exact ids, human decisions): probability 1 in the tree. ``wide_block_size``: blocks for
-    the expected true pairs (default: ``settings.estimate_block_size``)."""
+    the expected true pairs (default: ``settings.estimate_block_size``). ``other_fits``:
+    models fitted on the same records from other random samples (``refits``); the spread of
+    their counts of children widens the interval by the fit's own uncertainty."""
     if matcher.params is None:
         raise ValueError("estimates need a fitted model")
     settings = matcher.settings
@@ -155,26 +183,37 @@ def estimate(
     table, n = index.table, len(index.table)
     a, b = _candidates(index, wide_block_size or settings.estimate_block_size)
     levels, sibling = compare(table, a, b)
-    kept, scored = score_kept(
-        table,
-        a,
-        b,
-        levels,
-        sibling,
-        matcher.params,
-        index.freq,
-        settings.tf_max_adjust,
-        lambda s: s.prob >= NEGLIGIBLE,
-    )
+    # the first model gives every figure; each model (refits on other random samples) gives
+    # the children with and without competition, and their spread is the interval's
+    counts: list[float] = []
+    variance = 0.0
+    main: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+    for params in [matcher.params, *other_fits]:
+        kept, scored = score_kept(
+            table,
+            a,
+            b,
+            levels,
+            sibling,
+            params,
+            index.freq,
+            settings.tf_max_adjust,
+            lambda s: s.prob >= NEGLIGIBLE,
+        )
+        ka, kb = a[kept], b[kept]
+        race = compete(ka, kb, scored.prob, index.groups, index.labels, settings)
+        decided = race.adjusted(scored.prob)
+        for prob in (decided, scored.prob):
+            found, var = expected_children(n, ka, kb, prob)
+            counts.append(found)
+            variance = max(variance, var)
+        if main is None:
+            main = (ka, kb, decided)
     del levels, sibling
-    a, b = a[kept], b[kept]
-    race = compete(a, b, scored.prob, index.groups, index.labels, settings)
-    decided = race.adjusted(scored.prob)
-    with_race, var_race = expected_children(n, a, b, decided)
-    alone, var_alone = expected_children(n, a, b, scored.prob)
-    spread = Z95 * math.sqrt(max(var_race, var_alone))
-    low = min(with_race, alone) - spread
-    high = max(with_race, alone) + spread
+    assert main is not None
+    a, b, decided = main
+    spread = Z95 * math.sqrt(variance)
+    low, high = min(counts) - spread, max(counts) + spread
     # within-child pairs: the decided probability when a candidate, else scored now
     known = dict(zip(((a.astype(np.int64) << 32) | b).tolist(), decided.tolist(), strict=True))
     sure = {
@@ -221,7 +260,7 @@ def estimate(
         precision=round(precision, 5),
         recall=round(min(recall, 1.0), 5),
         wrong_merges=round(wrong, 1),
-        unique_children=round((with_race + alone) / 2),
+        unique_children=round((min(counts) + max(counts)) / 2),
         unique_children_low=math.floor(low),
         unique_children_high=math.ceil(high),
         expected_true_pairs=round(expected_true, 1),

@@ -66,3 +66,6 @@ class MatchSettings:
     # unique children come from blocks this wide, several times ``max_block_size``, so that the
     # namesakes linking must leave apart still count towards what the register holds.
     estimate_block_size: int = 200
+    # Models fitted again from other random samples (seeds) for the interval of unique
+    # children: the fit's own uncertainty is part of what the engine does not know.
+    estimate_refits: int = 2

@@ -82,14 +82,15 @@ def test_a_doubtful_link_in_a_chain_makes_its_sides_wrong() -> None:
 
 
 def _dev_estimate(keys_kept: set[str] | None = None):
-    from dedupe.estimates import estimate
+    from dedupe.estimates import estimate, refits
 
     corpus = load_dev_corpus()
     records = [r for r in corpus.records if keys_kept is None or r.key in keys_kept]
     matcher = Matcher()
     plan = matcher.link(records)
     labels = {key: f"c{n}" for n, members in enumerate(plan.clusters) for key in members}
-    found = estimate(matcher, records, labels)
+    fits = refits(records, matcher.settings, matcher.settings.estimate_refits)
+    found = estimate(matcher, records, labels, other_fits=fits)
     pairs = [
         corpus.truth[x] == corpus.truth[y]
         for members in plan.clusters
