@@ -148,23 +148,54 @@ def blocking_recall(corpus: Corpus, settings: MatchSettings) -> tuple[float, int
 
 
 def estimates_line(corpus: Corpus, plan: LinkPlan, settings: MatchSettings) -> str:
-    """The engine's own estimates for a plan (``dedupe.estimates``), beside the truth."""
+    """The engine's own estimates for a plan (``dedupe.estimates``), beside the truth, and the
+    calibration table of the linked and the review pairs."""
     from dedupe.estimates import estimate, refits
 
     matcher = Matcher(settings)
     matcher.fit(corpus.records)
     labels = {key: f"c{n}" for n, members in enumerate(plan.clusters) for key in members}
     fits = refits(corpus.records, settings, settings.estimate_refits)
-    found = estimate(matcher, corpus.records, labels, other_fits=fits)
+    linked: list[tuple[str, str, float]] = []
+    found = estimate(matcher, corpus.records, labels, other_fits=fits, linked_out=linked)
     children = len(set(corpus.truth.values()))
     inside = found.unique_children_low <= children <= found.unique_children_high
     held = "holds" if inside else "MISSES"
+    reviews = [(r.key_a, r.key_b, r.score) for r in plan.reviews]
     return (
         f"  estimates: P {found.precision:.4f}  R {found.recall:.4f}  wrong pairs "
         f"{found.wrong_merges:.0f}  unique children {found.unique_children} "
         f"[{found.unique_children_low}, {found.unique_children_high}] vs true {children} "
-        f"({held}), ids {found.children}"
+        f"({held}), ids {found.children}\n"
+        + calibration_table(corpus.truth, {"linked": linked, "review": reviews})
     )
+
+
+def calibration_table(
+    truth: dict[str, str], pairs: dict[str, list[tuple[str, str, float]]], bands: int = 10
+) -> str:
+    """Score band -> pairs, mean score and true share, per kind of pair; a band of at least
+    100 pairs whose true share is more than 0.05 from its mean score is marked ``!``."""
+    header = "  band     " + "".join(f"| {kind:>7} n  mean  true " for kind in pairs)
+    lines = [header]
+    for band in range(bands):
+        lo, hi = band / bands, (band + 1) / bands
+        cells = []
+        for found in pairs.values():
+            inside = [
+                (p, truth[a] == truth[b])
+                for a, b, p in found
+                if lo <= p < hi or (band == bands - 1 and p >= hi)
+            ]
+            if not inside:
+                cells.append(f"| {'':>9}{'':>6}{'':>6}")
+                continue
+            mean = sum(p for p, _ in inside) / len(inside)
+            share = sum(same for _, same in inside) / len(inside)
+            mark = "!" if len(inside) >= 100 and abs(share - mean) > 0.05 else " "
+            cells.append(f"| {len(inside):>9} {mean:.3f} {share:.3f}{mark}")
+        lines.append(f"  {lo:.1f}-{hi:.1f}  " + "".join(cells))
+    return "\n".join(lines)
 
 
 def run(

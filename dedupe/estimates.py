@@ -10,15 +10,26 @@ Given records, the children they are linked into and the fitted model, ``estimat
 - **recall**: expected true pairs linked / expected true pairs in the register, the latter the
   sum of match probabilities over candidate pairs found with blocks ``wide_block_size`` wide
   (much wider than linking uses: namesakes a link must not be made on still count here).
-- **unique children**: each record ``i`` belongs to a true child of ``1 + K_i`` records, with
-  ``K_i`` the number of its candidates that are the same child, so the number of children is
-  ``Σ 1 / (1 + K_i)``; its expectation is taken with ``K_i`` Poisson-binomial over the
-  record's match probabilities. It is computed twice, with the probabilities after competition
-  between candidates (each record is one child: rivals share the evidence) and without (every
-  pair judged alone), and under models fitted from other random samples of the same records
-  (``refits``): those variants bracket what the model can say, and the 95% interval is
-  their span widened by 1.96 standard deviations of the sum (variance ``Σ p (1 − p)``). The
-  point estimate is the middle of the span.
+- **unique children**, from the probabilities the links are decided with (after competition
+  between candidates: a record has at most one child's record in each other system):
+
+  - *from the ids* (the point estimate): the ids, plus the expected wrong tree links (each
+    would split a child), corrected by the expected matches between ids: id ``c`` belongs to
+    a true child of ``1 + K_c`` ids, ``K_c`` Poisson-binomial over the probabilities that
+    ``c`` and each other id are one child (their strongest cross pair), and the ids count
+    ``Σ 1 / (1 + K_c)``;
+  - a *low* bound: the ids plus the expected splits minus the sum of those id-pair
+    probabilities. It counts one merge per id pair, and a child recorded under three ids
+    needs two merges, not three, so it leans low;
+  - a *high* bound: the same sum over records (record ``i`` of a child of ``1 + K_i``
+    records counts ``1 / (1 + K_i)``). A record's uncertain candidates, taken as
+    independent, spread ``K_i`` both ways and ``1 / (1 + K)`` is convex, and pairs that the
+    wide blocks never bring together count as different children, so it leans high.
+
+  Each is computed under the fitted model and under models fitted from other random samples
+  of the same records (``refits``: the fit's own uncertainty); the 95% interval runs from
+  the lowest low bound to the highest high bound, widened by 1.96 standard deviations of the
+  sum (variance ``Σ p (1 − p)``).
 
 Everything is a function of the records, labels and model; nothing is tuned to a corpus.
 """
@@ -101,8 +112,17 @@ def expected_children(
 def tree_wrong_pairs(members: Sequence[int], edges: Sequence[tuple[float, int, int]]) -> float:
     """Expected wrong pairs in one child: maximum spanning tree of its scored pairs, each tree
     link weighing (1 − p) · (records on one side) · (records on the other)."""
+    return tree_wrong(members, edges)[0]
+
+
+def tree_wrong(
+    members: Sequence[int], edges: Sequence[tuple[float, int, int]]
+) -> tuple[float, float]:
+    """(expected wrong pairs, expected wrong links) of one child's maximum spanning tree: a
+    wrong tree link makes (records on one side) · (records on the other) wrong pairs, and
+    splitting there would make one more child."""
     if len(members) < 2:
-        return 0.0
+        return 0.0, 0.0
     parent = {m: m for m in members}
 
     def root(x: int) -> int:
@@ -122,7 +142,7 @@ def tree_wrong_pairs(members: Sequence[int], edges: Sequence[tuple[float, int, i
         adjacent[x].append(y)
         adjacent[y].append(x)
     size = len(members)
-    wrong = 0.0
+    wrong = links = 0.0
     for p, x, y in tree:
         if p >= 1.0:
             continue
@@ -134,7 +154,28 @@ def tree_wrong_pairs(members: Sequence[int], edges: Sequence[tuple[float, int, i
                     seen.add(other)
                     stack.append(other)
         wrong += (1.0 - p) * len(seen) * (size - len(seen))
-    return wrong
+        links += 1.0 - p
+    return wrong, links
+
+
+def id_pairs(
+    child: np.ndarray, a: np.ndarray, b: np.ndarray, prob: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Pairs of ids (``child[row]`` is a row's id as 0..ids-1) joined by candidate pairs, each
+    with the probability of its strongest cross pair: the chance the two ids are one child."""
+    ca, cb = child[a], child[b]
+    cross = (ca != cb) & (prob >= NEGLIGIBLE)
+    lo = np.minimum(ca, cb)[cross].astype(np.int64)
+    hi = np.maximum(ca, cb)[cross].astype(np.int64)
+    p = prob[cross]
+    if not len(p):
+        empty = np.zeros(0, np.int64)
+        return empty, empty, np.zeros(0)
+    key = lo * (int(child.max()) + 1) + hi
+    order = np.lexsort((-p, key))
+    key, lo, hi, p = key[order], lo[order], hi[order], p[order]
+    first = np.concatenate([[True], key[1:] != key[:-1]])
+    return lo[first], hi[first], p[first]
 
 
 def refits(
@@ -167,6 +208,7 @@ def estimate(
     sure_pairs: Sequence[tuple[str, str]] = (),
     wide_block_size: int | None = None,
     other_fits: Sequence[ModelParams] = (),
+    linked_out: list[tuple[str, str, float]] | None = None,
 ) -> Estimates:
     """The engine's estimates for ``records`` linked as ``labels`` (record key -> child).
 
@@ -174,7 +216,9 @@ def estimate(
     exact ids, human decisions): probability 1 in the tree. ``wide_block_size``: blocks for
     the expected true pairs (default: ``settings.estimate_block_size``). ``other_fits``:
     models fitted on the same records from other random samples (``refits``); the spread of
-    their counts of children widens the interval by the fit's own uncertainty."""
+    their counts of children widens the interval by the fit's own uncertainty.
+    ``linked_out``, when given, receives each pair of records in one child with its match
+    probability (the benches' calibration table)."""
     if matcher.params is None:
         raise ValueError("estimates need a fitted model")
     settings = matcher.settings
@@ -183,11 +227,9 @@ def estimate(
     table, n = index.table, len(index.table)
     a, b = _candidates(index, wide_block_size or settings.estimate_block_size)
     levels, sibling = compare(table, a, b)
-    # the first model gives every figure; each model (refits on other random samples) gives
-    # the children with and without competition, and their spread is the interval's
-    counts: list[float] = []
-    variance = 0.0
-    main: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+    # each model (the fitted one, then refits on other random samples) scores the same
+    # candidates; the probabilities after competition are what links are decided with
+    decided_by_fit: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
     for params in [matcher.params, *other_fits]:
         kept, scored = score_kept(
             table,
@@ -202,18 +244,9 @@ def estimate(
         )
         ka, kb = a[kept], b[kept]
         race = compete(ka, kb, scored.prob, index.groups, index.labels, settings)
-        decided = race.adjusted(scored.prob)
-        for prob in (decided, scored.prob):
-            found, var = expected_children(n, ka, kb, prob)
-            counts.append(found)
-            variance = max(variance, var)
-        if main is None:
-            main = (ka, kb, decided)
+        decided_by_fit.append((ka, kb, race.adjusted(scored.prob)))
     del levels, sibling
-    assert main is not None
-    a, b, decided = main
-    spread = Z95 * math.sqrt(variance)
-    low, high = min(counts) - spread, max(counts) + spread
+    a, b, decided = decided_by_fit[0]
     # within-child pairs: the decided probability when a candidate, else scored now
     known = dict(zip(((a.astype(np.int64) << 32) | b).tolist(), decided.tolist(), strict=True))
     sure = {
@@ -224,8 +257,7 @@ def estimate(
     }
     by_child: dict[str, list[int]] = defaultdict(list)
     for row, label in enumerate(index.labels):
-        if label is not None:
-            by_child[label].append(row)
+        by_child[label if label is not None else f"\0{row}"].append(row)
     pairs = [
         (x, y)
         for rows in by_child.values()
@@ -245,22 +277,47 @@ def estimate(
         ]
     else:
         within = []
-    edges: dict[str, list[tuple[float, int, int]]] = defaultdict(list)
+    edges: dict[int, list[tuple[float, int, int]]] = defaultdict(list)
+    child = np.zeros(n, np.int64)
+    for number, rows in enumerate(by_child.values()):
+        child[rows] = number
     for (x, y), p in zip(pairs, within, strict=True):
-        edges[index.labels[x] or ""].append((p, x, y))
-    wrong = sum(tree_wrong_pairs(by_child[c], e) for c, e in edges.items())
+        edges[int(child[x])].append((p, x, y))
+    members = list(by_child.values())
+    if linked_out is not None:
+        keys = index.table.keys
+        linked_out.extend((keys[x], keys[y], p) for (x, y), p in zip(pairs, within, strict=True))
+    wrong = splits = 0.0
+    for number, e in edges.items():
+        pairs_wrong, links_wrong = tree_wrong(members[number], e)
+        wrong += pairs_wrong
+        splits += links_wrong
     outside = sum(p for (x, y), p in zip(pairs, within, strict=True) if (x << 32) | y not in known)
     expected_true = float(decided.sum()) + outside
     precision = 1.0 - wrong / linked if linked else 1.0
     recall = (linked - wrong) / expected_true if expected_true > 0 else 1.0
+    # unique children: from the ids (point), a low and a high bound, under every fit
+    ids = len(members)
+    points, lows, highs = [], [], []
+    variance = 0.0
+    for ka, kb, prob in decided_by_fit:
+        ia, ib, ip = id_pairs(child, ka, kb, prob)
+        points.append(expected_children(ids, ia, ib, ip)[0] + splits)
+        lows.append(ids + splits - float(ip.sum()))
+        by_record, var = expected_children(n, ka, kb, prob)
+        highs.append(by_record)
+        variance = max(variance, var)
+    spread = Z95 * math.sqrt(variance)
+    low = min(*lows, *points) - spread
+    high = max(*highs, *points) + spread
     return Estimates(
         records=n,
-        children=len(by_child),
+        children=ids,
         linked_pairs=linked,
         precision=round(precision, 5),
         recall=round(min(recall, 1.0), 5),
         wrong_merges=round(wrong, 1),
-        unique_children=round((min(counts) + max(counts)) / 2),
+        unique_children=round(points[0]),
         unique_children_low=math.floor(low),
         unique_children_high=math.ceil(high),
         expected_true_pairs=round(expected_true, 1),

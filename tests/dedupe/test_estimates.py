@@ -17,7 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dedupe.engine import Matcher
-from dedupe.estimates import expected_children, tree_wrong_pairs
+from dedupe.estimates import expected_children, id_pairs, tree_wrong, tree_wrong_pairs
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
@@ -79,6 +79,18 @@ def test_a_doubtful_link_in_a_chain_makes_its_sides_wrong() -> None:
     edges = [(1.0, 0, 1), (0.9, 1, 2), (0.2, 0, 2)]
     assert tree_wrong_pairs([0, 1, 2], edges) == pytest.approx(0.2)
     assert tree_wrong_pairs([0], []) == 0
+    # and one more child were it split: 0.1 of a link
+    assert tree_wrong([0, 1, 2], edges) == pytest.approx((0.2, 0.1))
+
+
+def test_two_ids_are_one_child_as_much_as_their_strongest_cross_pair() -> None:
+    # rows 0, 1 are id 0; rows 2 is id 1; row 3 is id 2
+    child = np.array([0, 0, 1, 2])
+    a, b = ints(0, 1, 2, 0), ints(2, 2, 3, 1)
+    found = id_pairs(child, a, b, arr(0.3, 0.8, 0.5, 0.9))
+    pairs = list(zip(*(x.tolist() for x in found), strict=True))
+    # the within-id pair (0, 1) is not an id pair; ids 0-1 take 0.8, ids 1-2 take 0.5
+    assert pairs == [(0, 1, 0.8), (1, 2, 0.5)]
 
 
 def _dev_estimate(keys_kept: set[str] | None = None):
