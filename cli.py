@@ -268,15 +268,20 @@ def status(
         parts = ", ".join(f"{n} {s}" for s, n in sorted(states.items()))
         typer.echo(f"records {system}: {parts}")
     typer.echo(f"children: {st.children} ({st.linked_across_systems} in both systems)")
-    typer.echo(f"open review items: {st.open_reviews}")
-    if st.estimates:
-        e = st.estimates
+    typer.echo(f"open review items: {st.open_reviews} (and {st.open_audits} audits of links)")
+    e = st.estimates or {}
+    if "unique_children" in e:
         typer.echo(
             f"estimates (run {e['run_id']}, from the model): unique children "
             f"{e['unique_children']:,} (95% {e['unique_children_low']:,}-"
             f"{e['unique_children_high']:,}) for {e['children']:,} ids; link precision "
             f"{e['precision']:.4f}, recall {e['recall']:.3f}, expected wrong merges "
             f"{e['wrong_merges']:,.0f}"
+        )
+    if "audited_pairs" in e:
+        typer.echo(
+            f"audited precision (helpdesk answers to {e['audited_pairs']} sampled links): "
+            f"{e['audited_precision']:.4f} (95% {e['audited_low']:.4f}-{e['audited_high']:.4f})"
         )
     for source, cursor, updated in st.cursors:
         typer.echo(f"cursor {source}: {cursor} (updated {updated})")
@@ -325,6 +330,7 @@ def review_export(
     """Open possible duplicates: system_a,record_id_a,system_b,record_id_b,score."""
     from bridge.linking import split_key
     from bridge.reports import open_reviews
+    from bridge.store.schema import POSSIBLE
 
     if fmt != "csv":
         raise fail("only --format csv is supported", 2)
@@ -333,10 +339,34 @@ def review_export(
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(["system_a", "record_id_a", "system_b", "record_id_b", "score"])
     with store.session() as session:
-        for item in open_reviews(session):
+        for item in open_reviews(session, POSSIBLE):
             writer.writerow([*split_key(item.key_a), *split_key(item.key_b), f"{item.score:.4f}"])
     if output:
         out.close()
+
+
+@review_app.command("sample")
+def review_sample(
+    links: Annotated[
+        int, typer.Option("--links", min=1, help="How many automatic links to sample.")
+    ],
+    seed: Annotated[
+        int | None, typer.Option(help="Seed of the random draw (the same seed, the same draw).")
+    ] = None,
+) -> None:
+    """Put a random sample of automatic links into the queue as audit items.
+
+    The helpdesk answers them like any pair (merge = the same child, distinct = not the same
+    child: the link is split); their answers give a measured precision with a 95% interval,
+    shown by `bridge status` beside the model's estimate."""
+    from bridge.helpdesk.link_audit import sample_links
+
+    with get_store().session() as session:
+        found = sample_links(session, links, seed=seed)
+    typer.echo(
+        f"{found.added} audit item(s) queued, drawn from {found.linked_pairs:,} linked pairs; "
+        f"{found.open_audits} waiting for an answer"
+    )
 
 
 def _lookup_overrides(path: Path) -> dict[str, list[str]]:

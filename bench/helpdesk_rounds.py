@@ -1,6 +1,6 @@
 """What the helpdesk's answers do to the next link, on the dev corpus.
 
-    python bench/helpdesk_rounds.py [--rounds 3]
+    python bench/helpdesk_rounds.py [--rounds 3] [--corpus DIR] [--audit N]
 
 Round 0 links the corpus as the bridge's two imports do (Primero, then OSCaR into the index)
 and proposes a review queue of 10% of the records. In each further round a simulated helpdesk
@@ -11,6 +11,10 @@ then a new queue of the same size is proposed from the pairs nobody has answered
 
 Per round it prints the automatic links' precision, recall, F1 and sibling merges, the answers
 given so far, and recall counting both the answered pairs and the new queue.
+
+With ``--audit N`` it also simulates ``bridge review sample --links N`` on the round-0 links:
+N pairs drawn at random from the pairs linked into one child, answered from the truth, give
+a measured precision with its 95% Wilson interval, printed beside the true precision.
 """
 
 from __future__ import annotations
@@ -26,7 +30,13 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from bench.common import Corpus, load_dev_corpus, pairwise_score, true_pairs  # noqa: E402
+from bench.common import (  # noqa: E402
+    Corpus,
+    dev_corpus_dir,
+    load_corpus,
+    pairwise_score,
+    true_pairs,
+)
 from bench.matching_quality import two_step  # noqa: E402
 from dedupe.engine import LinkPlan, Matcher, ReviewPair  # noqa: E402
 from dedupe.settings import MatchSettings  # noqa: E402
@@ -101,8 +111,30 @@ def score_round(
     )
 
 
-def run(rounds: int, settings: MatchSettings) -> list[Round]:
-    corpus = load_dev_corpus()
+def audit_line(corpus: Corpus, plan: LinkPlan, count: int, seed: int = 1) -> str:
+    """A random sample of linked pairs answered from the truth (``bridge review sample``)."""
+    import random
+
+    from bridge.helpdesk.link_audit import wilson
+
+    linked = sorted(
+        _pair(a, b) for members in plan.clusters for a, b in itertools.combinations(members, 2)
+    )
+    drawn = random.Random(seed).sample(linked, min(count, len(linked)))
+    same = sum(corpus.truth[a] == corpus.truth[b] for a, b in drawn)
+    true_same = sum(corpus.truth[a] == corpus.truth[b] for a, b in linked)
+    low, high = wilson(same, len(drawn))
+    return (
+        f"audit of {len(drawn)} random links: measured precision {same / len(drawn):.4f} "
+        f"(95% {low:.4f}-{high:.4f}); true precision of all {len(linked)} linked pairs "
+        f"{true_same / len(linked):.4f}"
+    )
+
+
+def run(
+    rounds: int, settings: MatchSettings, corpus_dir: Path | None = None, audit: int = 0
+) -> list[Round]:
+    corpus = load_corpus(corpus_dir or dev_corpus_dir())
     truth_pairs = true_pairs(corpus.truth)
     budget = int(settings.review_budget_share * len(corpus.records))
     # the queue is cut here, after the pairs already answered are taken out
@@ -111,6 +143,8 @@ def run(rounds: int, settings: MatchSettings) -> list[Round]:
     plan = two_step(corpus.records, uncapped)
     queue = next_queue(plan, answered, budget)
     out = [score_round(0, corpus, truth_pairs, plan, queue, answered)]
+    if audit:
+        print(audit_line(corpus, plan, audit), flush=True)
     for number in range(1, rounds + 1):
         for review in queue:
             pair = _pair(review.key_a, review.key_b)
@@ -130,8 +164,10 @@ def run(rounds: int, settings: MatchSettings) -> list[Round]:
 def main(argv: Sequence[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[1])
     ap.add_argument("--rounds", type=int, default=3, help="helpdesk rounds after the first link")
+    ap.add_argument("--corpus", type=Path, default=None, help="corpus folder (default: dev)")
+    ap.add_argument("--audit", type=int, default=0, help="simulate an audit of N random links")
     args = ap.parse_args(argv)
-    for result in run(args.rounds, MatchSettings()):
+    for result in run(args.rounds, MatchSettings(), args.corpus, args.audit):
         print(result.line(), flush=True)
 
 

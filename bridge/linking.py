@@ -342,8 +342,9 @@ def trim_review_queue(session: Session, budget: int) -> int:
     Each sync ranks its own new pairs; this makes the queue one best-first list across syncs.
     A later sync or relink that proposes a stale pair again reopens it. Returns how many."""
     from bridge.reports import open_reviews
+    from bridge.store.schema import POSSIBLE
 
-    extra = open_reviews(session)[budget:]
+    extra = open_reviews(session, POSSIBLE)[budget:]
     for item in extra:
         item.state = "stale"
     return len(extra)

@@ -24,6 +24,7 @@ from bridge.model import Child
 from bridge.runlock import LockHeld, run_lock
 from bridge.store.db import Store
 from bridge.store.schema import (
+    POSSIBLE,
     ChildRow,
     LinkRow,
     ModelParamsRow,
@@ -166,7 +167,9 @@ def _retire_children(
 
 def _replace_reviews(session: Session, reviews: list, assigned: dict[str, str]) -> int:
     session.execute(
-        update(ReviewItemRow).where(ReviewItemRow.state == "open").values(state="stale")
+        update(ReviewItemRow)
+        .where(ReviewItemRow.state == "open", ReviewItemRow.kind == POSSIBLE)
+        .values(state="stale")
     )
     decided = decided_pairs(session)
     return sum(

@@ -12,6 +12,8 @@ from sqlalchemy.orm import Session
 from bridge.runlock import is_live_run
 from bridge.store.db import Store
 from bridge.store.schema import (
+    AUDIT,
+    POSSIBLE,
     ChildRow,
     LinkRow,
     ReviewItemRow,
@@ -50,20 +52,21 @@ def child_of_keys(session: Session, keys: set[str]) -> dict[str, str]:
     return out
 
 
-def open_reviews(session: Session) -> list[ReviewItemRow]:
-    """Open review items whose two records are still in different children."""
-    items = list(
-        session.scalars(
-            select(ReviewItemRow)
-            .where(ReviewItemRow.state == "open")
-            .order_by(ReviewItemRow.score.desc(), ReviewItemRow.id)
-        )
-    )
+def open_reviews(session: Session, kind: str | None = None) -> list[ReviewItemRow]:
+    """Open review items still worth an answer, best first: possible duplicates whose two
+    records are still in different children, and audits of automatic links whose two
+    records are still in one child. ``kind`` ("possible" or "audit") keeps one kind."""
+    query = select(ReviewItemRow).where(ReviewItemRow.state == "open")
+    if kind is not None:
+        query = query.where(ReviewItemRow.kind == kind)
+    items = list(session.scalars(query.order_by(ReviewItemRow.score.desc(), ReviewItemRow.id)))
     child = child_of_keys(session, {k for i in items for k in (i.key_a, i.key_b)})
     return [
         i
         for i in items
-        if i.key_a in child and i.key_b in child and child[i.key_a] != child[i.key_b]
+        if i.key_a in child
+        and i.key_b in child
+        and (child[i.key_a] == child[i.key_b]) == (i.kind == AUDIT)
     ]
 
 
@@ -73,7 +76,8 @@ class Status:
     records: dict[str, dict[str, int]] = field(default_factory=dict)  # system -> state -> n
     children: int = 0
     linked_across_systems: int = 0
-    open_reviews: int = 0
+    open_reviews: int = 0  # possible duplicates
+    open_audits: int = 0  # automatic links sampled for a person to check
     cursors: list[tuple[str, str, str]] = field(default_factory=list)
     runs: list[dict[str, Any]] = field(default_factory=list)
     # the engine's latest estimates (``bridge.estimates``), with the run they came from
@@ -98,7 +102,8 @@ def status(store: Store, *, last_runs: int = 5) -> Status:
             .subquery()
         )
         out.linked_across_systems = session.scalar(select(func.count()).select_from(both)) or 0
-        out.open_reviews = len(open_reviews(session))
+        out.open_reviews = len(open_reviews(session, POSSIBLE))
+        out.open_audits = len(open_reviews(session, AUDIT))
         out.cursors = [
             (c.source, c.cursor, f"{c.updated_at:%Y-%m-%d %H:%M:%S}")
             for c in session.scalars(select(SyncCursorRow).order_by(SyncCursorRow.source))
@@ -126,10 +131,17 @@ def status(store: Store, *, last_runs: int = 5) -> Status:
 
 
 def status_estimates(session: Session) -> dict[str, Any] | None:
-    """The latest run's estimates (None before the first run that made them)."""
+    """The latest run's estimates (None before the first run that made them), with the
+    precision measured by the helpdesk's answers to audit items when there are any
+    (``audited_precision``, ``audited_low``, ``audited_high``, ``audited_pairs``)."""
     from bridge.estimates import latest
+    from bridge.helpdesk.link_audit import audited_precision
 
-    return latest(session)
+    found = latest(session)
+    audited = audited_precision(session)
+    if audited is None:
+        return found
+    return {**(found or {}), **audited.to_dict()}
 
 
 def child_count(session: Session) -> int:

@@ -112,6 +112,11 @@ def _evidence(scored: Scored, i: int, race: Competition | None = None) -> tuple[
     return found
 
 
+def evidence_of(scored: Scored, i: int) -> tuple[Evidence, ...]:
+    """The evidence of pair ``i`` of ``scored``: each comparison's level and weight."""
+    return _evidence(scored, i)
+
+
 def automatic(decided: np.ndarray, scored: Scored, settings: MatchSettings) -> np.ndarray:
     """Pairs linked automatically if their clusters are compatible: posterior (after
     competition) at or above the upper threshold, and not the sibling pattern."""

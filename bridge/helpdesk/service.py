@@ -22,6 +22,7 @@ from bridge.helpdesk.audit import record_audit
 from bridge.identity import normalise_child_id
 from bridge.linking import split_key
 from bridge.store.schema import (
+    AUDIT,
     ChildRow,
     DecisionRow,
     LinkRow,
@@ -221,6 +222,8 @@ def merge_review(
     """The two records of a review item are the same child: merge their children."""
     require_attribution(by, reason)
     item = _open_review(session, review_id)
+    if item.kind == AUDIT:
+        return confirm_audit(session, item, by=by, reason=reason)
     _, link_a = _link_of(session, item.key_a)
     _, link_b = _link_of(session, item.key_b)
     if link_a.child_id == link_b.child_id:
@@ -239,6 +242,8 @@ def mark_distinct(
     """The two records are different children: never suggested or linked together again."""
     by, reason = require_attribution(by, reason)
     item = _open_review(session, review_id)
+    if item.kind == AUDIT:
+        return split_audit(session, item, by=by, reason=reason)
     rec_a, link_a = _link_of(session, item.key_a)
     rec_b, link_b = _link_of(session, item.key_b)
     if link_a.child_id == link_b.child_id:
@@ -264,6 +269,97 @@ def mark_distinct(
         f"({children[0]}, {children[1]}); they will not be suggested again",
         children=[],
         involved=[],
+    )
+
+
+# -- audits of automatic links ------------------------------------------------------------
+def _audited_link(session: Session, item: ReviewItemRow) -> tuple[str, list[SourceRecordRow]]:
+    _, link_a = _link_of(session, item.key_a)
+    _, link_b = _link_of(session, item.key_b)
+    if link_a.child_id != link_b.child_id:
+        raise HelpdeskError(
+            f"review item {item.id}: the audited records are no longer one child "
+            f"({link_a.child_id}, {link_b.child_id}); nothing to check"
+        )
+    return link_a.child_id, members(session, link_a.child_id)
+
+
+def confirm_audit(
+    session: Session, item: ReviewItemRow, *, by: str | None, reason: str | None
+) -> DecisionResult:
+    """An audited automatic link is right: it is kept, and sticks (a must-link)."""
+    by, reason = require_attribution(by, reason)
+    child_id, _ = _audited_link(session, item)
+    keys = [item.key_a, item.key_b]
+    details = {
+        "records": keys,
+        "children": [child_id],
+        "before": {"review": {"id": item.id, "state": item.state}},
+    }
+    decision = _decision(session, "confirm", by, reason, details, item.id)
+    _constrain(session, item.key_a, item.key_b, "must", decision.id)
+    item.state, item.resolved_at = "resolved", datetime.now(UTC)
+    _audit_children(session, decision, [child_id], {"records": keys, "audit": True})
+    return DecisionResult(
+        decision.id,
+        "confirm",
+        f"decision {decision.id}: the link of {item.key_a} and {item.key_b} in {child_id} is "
+        "right (audited)",
+        children=[],
+        involved=[],
+    )
+
+
+def split_audit(
+    session: Session, item: ReviewItemRow, *, by: str | None, reason: str | None
+) -> DecisionResult:
+    """An audited automatic link is wrong: the child is split between the two records (at
+    the weakest link of its strongest-link tree on the path between them), and the two
+    records are never linked again."""
+    from bridge.helpdesk.link_audit import side_of_second
+
+    by, reason = require_attribution(by, reason)
+    child_id, rows = _audited_link(session, item)
+    side = set(side_of_second(session, [r.key for r in rows], item.key_a, item.key_b))
+    out = [r for r in rows if r.key in side]
+    stay = [r for r in rows if r.key not in side]
+    child = _active_child(session, child_id)
+    before = {
+        "links": _links_before(session, rows),
+        "children": {child_id: _child_state(child)},
+        "review": {"id": item.id, "state": item.state},
+    }
+    fresh = new_child(session, min(side))
+    keys = [r.key for r in rows]
+    details: dict[str, Any] = {
+        "records": keys,
+        "children": [child_id, fresh.child_id],
+        "created": [fresh.child_id],
+        "split_off": sorted(side),
+        "before": before,
+    }
+    decision = _decision(session, "split", by, reason, details, item.id)
+    for row in out:
+        _set_link(session, row, fresh.child_id, by)
+    for row in stay:
+        _set_link(session, row, child_id, by)
+    _constrain(session, item.key_a, item.key_b, "cannot", decision.id)
+    item.state, item.resolved_at = "resolved", datetime.now(UTC)
+    after = {r.key: (fresh.child_id if r.key in side else child_id) for r in rows}
+    decision.details = {**details, "after": {"links": after}}
+    _audit_children(
+        session,
+        decision,
+        [child_id, fresh.child_id],
+        {"new_child": fresh.child_id, "audit": True},
+    )
+    return DecisionResult(
+        decision.id,
+        "split",
+        f"decision {decision.id}: {item.key_a} and {item.key_b} are different children; "
+        f"{len(out)} record(s) split from {child_id} into new child {fresh.child_id}",
+        children=[child_id, fresh.child_id],
+        involved=keys,
     )
 
 

@@ -79,6 +79,11 @@ class LinkRow(Base):
     linked_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
+# kinds of review item
+POSSIBLE = "possible"
+AUDIT = "audit"
+
+
 class ReviewItemRow(Base):
     """A possible duplicate the engine was not sure of, for the helpdesk."""
 
@@ -91,6 +96,9 @@ class ReviewItemRow(Base):
     score: Mapped[float] = mapped_column(Float)
     evidence: Mapped[list[Any]] = mapped_column(JSON, default=list)
     state: Mapped[str] = mapped_column(String(16), default="open")  # open | resolved | stale
+    # possible: a possible duplicate (two children); audit: an automatic link sampled for a
+    # person to check (`bridge review sample --links`), its two records in one child
+    kind: Mapped[str] = mapped_column(String(16), default=POSSIBLE, server_default=POSSIBLE)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
