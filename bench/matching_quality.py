@@ -147,18 +147,27 @@ def blocking_recall(corpus: Corpus, settings: MatchSettings) -> tuple[float, int
     return len(found) / max(len(true_pairs), 1), len(a)
 
 
-def estimates_line(corpus: Corpus, plan: LinkPlan, settings: MatchSettings) -> str:
-    """The engine's own estimates for a plan (``dedupe.estimates``), beside the truth, and the
-    calibration table of the linked and the review pairs."""
+def estimates_line(
+    corpus: Corpus,
+    plan: LinkPlan,
+    settings: MatchSettings,
+    records: Sequence[PersonRecord] | None = None,
+    *,
+    calibration: bool = True,
+) -> str:
+    """The engine's own estimates for a plan (``dedupe.estimates``) of ``records`` (default:
+    the corpus's), beside the truth, and the calibration table of the linked and the review
+    pairs."""
     from dedupe.estimates import estimate, refits
 
+    records = corpus.records if records is None else records
     matcher = Matcher(settings)
-    matcher.fit(corpus.records)
+    matcher.fit(records)
     labels = {key: f"c{n}" for n, members in enumerate(plan.clusters) for key in members}
-    fits = refits(corpus.records, settings, settings.estimate_refits)
+    fits = refits(records, settings, settings.estimate_refits)
     linked: list[tuple[str, str, float]] = []
-    found = estimate(matcher, corpus.records, labels, other_fits=fits, linked_out=linked)
-    children = len(set(corpus.truth.values()))
+    found = estimate(matcher, records, labels, other_fits=fits, linked_out=linked)
+    children = len({corpus.truth[r.key] for r in records})
     inside = found.unique_children_low <= children <= found.unique_children_high
     held = "holds" if inside else "MISSES"
     reviews = [(r.key_a, r.key_b, r.score) for r in plan.reviews]
@@ -166,8 +175,9 @@ def estimates_line(corpus: Corpus, plan: LinkPlan, settings: MatchSettings) -> s
         f"  estimates: P {found.precision:.4f}  R {found.recall:.4f}  wrong pairs "
         f"{found.wrong_merges:.0f}  unique children {found.unique_children} "
         f"[{found.unique_children_low}, {found.unique_children_high}] vs true {children} "
-        f"({held}), ids {found.children}\n"
-        + calibration_table(corpus.truth, {"linked": linked, "review": reviews})
+        f"({held}), ids {found.children}"
+        + ("\n" + calibration_table(corpus.truth, {"linked": linked, "review": reviews}))
+        * calibration
     )
 
 
