@@ -152,6 +152,12 @@ def print_run(report: RunReport) -> None:
             err(f"  quarantined: {problem}")
         if len(c.problems) > 20:
             err(f"  ... and {len(c.problems) - 20} more (see `bridge status`)")
+    if report.backlog is not None:
+        b = report.backlog
+        typer.echo(
+            f"backlog linked in one pass: {b.linked} records, {b.new_children} new children, "
+            f"{b.joined} joined a child, {b.merged_children} merged, {b.reviews} new review items"
+        )
     if report.referrals is not None:
         for line in report.referrals.lines():
             typer.echo(line)
@@ -216,6 +222,7 @@ def import_file(
             mappings_dir=state.config.mappings_path,
             config=state.config,
             progress=None if quiet else err,
+            page_size=page_size,
         )
     except LockHeld as exc:
         raise fail(str(exc), EXIT_LOCKED) from None
