@@ -25,6 +25,10 @@ from sqlalchemy.orm import Session
 from adapters.base import Page, SourceAdapter
 from adapters.errors import BridgeError, ConfigError, SourceError
 from bridge.config import Config, LimitsConfig, SourceConfig
+from bridge.exit_codes import EXIT_ATTENTION as EXIT_ATTENTION
+from bridge.exit_codes import EXIT_CONFIG as EXIT_CONFIG
+from bridge.exit_codes import EXIT_LOCKED as EXIT_LOCKED
+from bridge.exit_codes import EXIT_OK as EXIT_OK
 from bridge.ingest import PageCounts, store_page, store_page_by_record
 from bridge.linking import LinkCounts, Linker
 from bridge.mapping import load_mapping
@@ -35,10 +39,6 @@ from bridge.store.schema import SyncCursorRow, SyncRunRow
 
 log = logging.getLogger(__name__)
 
-EXIT_OK = 0
-EXIT_ATTENTION = 3  # the run finished, but records were quarantined or a source failed
-EXIT_LOCKED = 4  # another sync holds the lock
-EXIT_CONFIG = 5  # configuration or database problem
 
 Progress = Callable[[str], None]
 
