@@ -548,11 +548,35 @@ def trim_review_queue(session: Session, budget: int) -> int:
     those whose two records are still in two children) stay open, the others become stale.
     Each sync ranks its own new pairs; this makes the queue one best-first list across syncs.
     A later sync or relink that proposes a stale pair again reopens it. Returns how many."""
-    from bridge.reports import open_reviews
+    from bridge.reports import child_of_keys
 
-    extra = open_reviews(session)[budget:]
-    for item in extra:
-        item.state = "stale"
+    session.flush()
+    items = list(
+        session.execute(
+            select(ReviewItemRow.id, ReviewItemRow.key_a, ReviewItemRow.key_b)
+            .where(ReviewItemRow.state == "open")
+            .order_by(ReviewItemRow.score.desc(), ReviewItemRow.id)
+        )
+    )
+    if len(items) <= budget:
+        return 0
+    child = child_of_keys(session, {k for _, a, b in items for k in (a, b)})
+    split = [
+        row_id
+        for row_id, a, b in items
+        if a in child and b in child and child[a] != child[b]  # as ``open_reviews`` lists them
+    ]
+    extra = split[budget:]
+    for start in range(0, len(extra), 500):
+        session.execute(
+            update(ReviewItemRow)
+            .where(ReviewItemRow.id.in_(extra[start : start + 500]))
+            .values(state="stale")
+        )
+    if extra:  # the ORM may hold some of these rows from earlier in the transaction
+        for obj in list(session.identity_map.values()):
+            if isinstance(obj, ReviewItemRow):
+                session.expire(obj)
     return len(extra)
 
 

@@ -69,7 +69,8 @@ def remap(
                 _remap_batch(
                     session, ids[start : start + batch_size], mapping, linker, report, touched
                 )
-        report.links.add(linker.link(session, touched))
+        if touched:  # nothing changed: the index is not even loaded
+            report.links.add(linker.link(session, touched))
         if waiting_count(session):  # a backlog a killed run left: linked now too
             report.links.add(linker.link_backlog(session))
     return report
@@ -93,7 +94,7 @@ def _remap_batch(
             table.c.state,
             type_coerce(table.c.payload, Text),
             type_coerce(table.c.canonical, Text),
-            table.c.issues,
+            type_coerce(table.c.issues, Text),
         )
         .where(table.c.id.in_(ids))
         .order_by(table.c.id)
@@ -116,7 +117,7 @@ def _remap_batch(
         )
         if same:
             report.unchanged += 1
-            if outcome.issues != issues:
+            if not _same_issues(issues, outcome.issues):
                 updates.append(_values(row_id, outcome, raw_json))
             continue
         report.changed += 1
@@ -146,6 +147,16 @@ def _remap_batch(
         pks = [pk for pk, _ in unlinked]
         session.execute(delete(LinkRow).where(LinkRow.record_pk.in_(pks)))
         linker.forget_records(session, [key for _, key in unlinked])
+
+
+def _same_issues(stored: Any, issues: list[dict[str, str]]) -> bool:
+    """Whether the stored issues (JSON text, or already decoded by the driver) are ``issues``;
+    most records have none, and "[]" is not decoded."""
+    if isinstance(stored, str):
+        if stored == "[]":
+            return not issues
+        stored = json.loads(stored)
+    return bool(stored == issues)
 
 
 def _values(row_id: int, outcome: Outcome, raw_json: bool) -> dict[str, Any]:
