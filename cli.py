@@ -12,16 +12,20 @@ import json
 import logging
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from adapters.errors import BridgeError, ConfigError
 from bridge import __version__
-from bridge.config import Config, load_config
-from bridge.runlock import LockHeld
-from bridge.store.db import Store, open_store
-from bridge.sync import EXIT_ATTENTION, EXIT_CONFIG, EXIT_LOCKED, RunReport
+from bridge.exit_codes import EXIT_ATTENTION, EXIT_CONFIG, EXIT_LOCKED
+
+# the configuration, the store and the engine are imported by the commands that use them, so
+# that ``bridge --help`` answers at once
+if TYPE_CHECKING:
+    from bridge.config import Config
+    from bridge.store.db import Store
+    from bridge.sync import RunReport
 
 app = typer.Typer(
     help="The child-record bridge: syncs Primero and OSCaR, links each child across systems "
@@ -51,6 +55,8 @@ class State:
     @property
     def config(self) -> Config:
         if self._config is None:
+            from bridge.config import load_config
+
             self._config = load_config(self.config_path)
         return self._config
 
@@ -68,6 +74,8 @@ def fail(message: str, code: int) -> typer.Exit:
 
 
 def get_store(*, migrate: bool = True) -> Store:
+    from bridge.store.db import open_store
+
     return open_store(state.config.database_url, migrate=migrate)
 
 
@@ -152,6 +160,12 @@ def print_run(report: RunReport) -> None:
             err(f"  quarantined: {problem}")
         if len(c.problems) > 20:
             err(f"  ... and {len(c.problems) - 20} more (see `bridge status`)")
+    if report.backlog is not None:
+        b = report.backlog
+        typer.echo(
+            f"backlog linked in one pass: {b.linked} records, {b.new_children} new children, "
+            f"{b.joined} joined a child, {b.merged_children} merged, {b.reviews} new review items"
+        )
     if report.referrals is not None:
         for line in report.referrals.lines():
             typer.echo(line)
@@ -174,6 +188,7 @@ def sync(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress lines.")] = False,
 ) -> None:
     """Pull every configured source since its cursor, store, map, link; safe to re-run."""
+    from bridge.runlock import LockHeld
     from bridge.sync import run_sync
 
     try:
@@ -205,6 +220,7 @@ def import_file(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress lines.")] = False,
 ) -> None:
     """Load an API-shaped dump the way a sync would (works with no configuration file)."""
+    from bridge.runlock import LockHeld
     from bridge.sync import run_import
 
     try:
@@ -216,6 +232,7 @@ def import_file(
             mappings_dir=state.config.mappings_path,
             config=state.config,
             progress=None if quiet else err,
+            page_size=page_size,
         )
     except LockHeld as exc:
         raise fail(str(exc), EXIT_LOCKED) from None
@@ -486,7 +503,7 @@ def _helpdesk_decide(action: Any, by: str | None, reason: str | None) -> None:
     from bridge.helpdesk import HelpdeskError
     from bridge.helpdesk.service import require_attribution
     from bridge.helpdesk.writeback import write_back
-    from bridge.runlock import run_lock
+    from bridge.runlock import LockHeld, run_lock
 
     try:
         require_attribution(by, reason)
@@ -940,6 +957,7 @@ def remap(
 ) -> None:
     """Re-apply the current mappings to stored payloads (no re-fetch) and re-link what changed."""
     from bridge.remap import remap as run_remap
+    from bridge.runlock import LockHeld
 
     if source not in (None, "primero", "oscar"):
         raise fail("SOURCE is primero or oscar", 2)
@@ -972,6 +990,7 @@ def remap(
 def relink() -> None:
     """Link every stored record again from scratch (after a rule change); human decisions stand."""
     from bridge.relink import relink as run_relink
+    from bridge.runlock import LockHeld
 
     try:
         report = run_relink(get_store(), state.config.matching)

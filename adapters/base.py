@@ -14,11 +14,21 @@ from adapters.errors import BadRecordError
 RAW_KEY = "$bridge_unstorable_json"  # a payload kept as JSON text (see bridge.ingest.storable)
 
 
-def payload_hash(payload: Any) -> str:
-    """A stable hash of a JSON payload (key order does not matter)."""
-    text = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+def payload_text(payload: Any) -> str:
+    """The payload's JSON in one form whatever its key order: keys sorted, no spaces, not
+    ASCII-escaped (NaN and Infinity written as such). What ``payload_hash`` hashes, and what
+    the store keeps when the payload is storable (``bridge.ingest.storable_text``)."""
+    return json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+def text_hash(text: str) -> str:
     # surrogatepass: JSON may carry a lone "\ud800" escape; hash it rather than fail on it.
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def payload_hash(payload: Any) -> str:
+    """A stable hash of a JSON payload (key order does not matter)."""
+    return text_hash(payload_text(payload))
 
 
 @dataclass(frozen=True)
@@ -31,10 +41,15 @@ class SourceRecord:
     payload: dict[str, Any]
     fetched_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     payload_hash: str = ""
+    # ``payload_text(payload)`` when the hash was computed here (kept for the store: the
+    # payload is not encoded twice); "" when the hash was given
+    text: str = field(default="", compare=False, repr=False)
 
     def __post_init__(self) -> None:
         if not self.payload_hash:
-            object.__setattr__(self, "payload_hash", payload_hash(self.payload))
+            text = payload_text(self.payload)
+            object.__setattr__(self, "text", text)
+            object.__setattr__(self, "payload_hash", text_hash(text))
 
 
 @dataclass

@@ -20,12 +20,18 @@ class ChildIds:
         self.next_seq = (session.scalar(select(func.max(ChildRow.seq))) or 0) + 1
 
     def mint(self, session: Session, founder_key: str) -> ChildRow:
-        child_id = mint_child_id(founder_key, self.taken.__contains__)
-        row = ChildRow(child_id=child_id, seq=self.next_seq, state="active")
-        self.taken.add(child_id)
-        self.next_seq += 1
+        child_id, seq = self.mint_id(founder_key)
+        row = ChildRow(child_id=child_id, seq=seq, state="active")
         session.add(row)
         return row
+
+    def mint_id(self, founder_key: str) -> tuple[str, int]:
+        """A new child's id and creation number, taken; the caller writes the row."""
+        child_id = mint_child_id(founder_key, self.taken.__contains__)
+        seq = self.next_seq
+        self.taken.add(child_id)
+        self.next_seq += 1
+        return child_id, seq
 
 
 def new_child(session: Session, founder_key: str) -> ChildRow:

@@ -13,14 +13,13 @@ from collections import Counter
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
-from bridge.children import new_child
+from bridge.children import ChildIds
 from bridge.config import MatchingConfig
 from bridge.estimates import safely_compute
-from bridge.linking import Linker, decided_pairs, matcher_settings, to_person, upsert_review
-from bridge.model import Child
+from bridge.linking import Linker, decided_pairs, matcher_settings, person_of, upsert_reviews
 from bridge.runlock import LockHeld, run_lock
 from bridge.store.db import Store
 from bridge.store.schema import (
@@ -32,7 +31,6 @@ from bridge.store.schema import (
     SourceRecordRow,
     SyncRunRow,
 )
-from dedupe.engine import Matcher
 
 
 @dataclass
@@ -78,6 +76,8 @@ def relink(store: Store, config: MatchingConfig) -> RelinkReport:
 
 
 def _relink(session: Session, config: MatchingConfig, report: RelinkReport) -> None:
+    from dedupe.engine import Matcher
+
     rows = list(
         session.execute(
             select(
@@ -90,10 +90,15 @@ def _relink(session: Session, config: MatchingConfig, report: RelinkReport) -> N
             .order_by(SourceRecordRow.system, SourceRecordRow.record_id)  # not arrival
         )
     )
-    persons = [to_person(Child.model_validate(canonical)) for *_, canonical in rows]
+    persons = [person_of(canonical) for *_, canonical in rows]
     pk_of = {p.key: row[0] for p, row in zip(persons, rows, strict=True)}
-    links = {link.record_pk: link for link in session.scalars(select(LinkRow))}
-    current = {key: links[pk].child_id for key, pk in pk_of.items() if pk in links}
+    links = {
+        pk: (child_id, method)
+        for pk, child_id, method in session.execute(
+            select(LinkRow.record_pk, LinkRow.child_id, LinkRow.method)
+        )
+    }
+    current = {key: links[pk][0] for key, pk in pk_of.items() if pk in links}
     report.records = len(persons)
     report.children_before = len(set(current.values()))
     must, cannot = Linker.constraints(session)
@@ -103,7 +108,9 @@ def _relink(session: Session, config: MatchingConfig, report: RelinkReport) -> N
     session.add(ModelParamsRow(record_count=len(persons), params=params.to_dict()))
     matcher = Matcher(matcher_settings(config), params=params)
     plan = matcher.link(persons, must_link=must, cannot_link=cannot)
-    seq = {c.child_id: c.seq for c in session.scalars(select(ChildRow))}
+    seq = {c: n for c, n in session.execute(select(ChildRow.child_id, ChildRow.seq))}
+    ids = ChildIds(session)
+    minted: list[dict] = []
     taken: set[str] = set()
     assigned: dict[str, str] = {}
     # biggest clusters choose first, so a split keeps the id with most of its records
@@ -116,22 +123,35 @@ def _relink(session: Session, config: MatchingConfig, report: RelinkReport) -> N
         if choices:
             child_id = choices[0]
         else:
-            child_id = new_child(session, min(cluster)).child_id
+            child_id, number = ids.mint_id(min(cluster))
+            minted.append({"child_id": child_id, "seq": number, "state": "active"})
             report.new_children += 1
         taken.add(child_id)
         for key in cluster:
             assigned[key] = child_id
+    if minted:
+        session.execute(insert(ChildRow), minted)
+    added: list[dict] = []
+    moved: list[dict] = []
     for key, child_id in assigned.items():
         link = links.get(pk_of[key])
         if link is None:
-            session.add(LinkRow(record_pk=pk_of[key], child_id=child_id, method="auto"))
-            report.moved += 1
-        elif link.child_id != child_id:
+            added.append({"record_pk": pk_of[key], "child_id": child_id, "method": "auto"})
+        elif link[0] != child_id:
             # a link a person made stays marked as theirs: the constraints moved it here
-            link.child_id = child_id
-            link.method = "human" if link.method == "human" else "auto"
-            report.moved += 1
-    session.flush()
+            method = "human" if link[1] == "human" else "auto"
+            moved.append({"pk": pk_of[key], "new_child": child_id, "new_method": method})
+    report.moved = len(added) + len(moved)
+    if added:
+        session.execute(insert(LinkRow), added)
+    if moved:
+        table = LinkRow.__table__
+        session.execute(
+            update(table)
+            .where(table.c.record_pk == bindparam("pk"))
+            .values(child_id=bindparam("new_child"), method=bindparam("new_method")),
+            moved,
+        )
     report.merged_children = _retire_children(session, current, assigned, taken)
     report.children_after = len(taken)
     report.reviews = _replace_reviews(session, plan.reviews, assigned)
@@ -145,23 +165,32 @@ def _retire_children(
     went: dict[str, set[str]] = {}
     for key, old in before.items():
         went.setdefault(old, set()).add(after.get(key, ""))
-    for old, targets in went.items():
-        if old in alive:
+    retired = [old for old in went if old not in alive]
+    existing = {
+        child_id
+        for start in range(0, len(retired), 500)
+        for child_id in session.scalars(
+            select(ChildRow.child_id).where(ChildRow.child_id.in_(retired[start : start + 500]))
+        )
+    }
+    for old in retired:
+        if old not in existing:
             continue
-        row = session.get(ChildRow, old)
-        if row is None:
-            continue
+        targets = went[old]
         targets.discard("")
         if len(targets) == 1:
-            row.state, row.merged_into = "merged", next(iter(targets))
+            into = next(iter(targets))
             session.execute(
                 update(ChildRow)
-                .where(ChildRow.merged_into == old)
-                .values(merged_into=row.merged_into)
+                .where(ChildRow.child_id == old)
+                .values(state="merged", merged_into=into)
+            )
+            session.execute(
+                update(ChildRow).where(ChildRow.merged_into == old).values(merged_into=into)
             )
             merged += 1
         else:
-            row.state = "empty"
+            session.execute(update(ChildRow).where(ChildRow.child_id == old).values(state="empty"))
     return merged
 
 
@@ -172,9 +201,13 @@ def _replace_reviews(session: Session, reviews: list, assigned: dict[str, str]) 
         .values(state="stale")
     )
     decided = decided_pairs(session)
-    return sum(
-        upsert_review(session, review, reopen_stale=True)
-        for review in reviews
-        if tuple(sorted((review.key_a, review.key_b))) not in decided
-        and assigned.get(review.key_a) != assigned.get(review.key_b)
+    return upsert_reviews(
+        session,
+        [
+            review
+            for review in reviews
+            if tuple(sorted((review.key_a, review.key_b))) not in decided
+            and assigned.get(review.key_a) != assigned.get(review.key_b)
+        ],
+        reopen_stale=True,
     )

@@ -1,22 +1,27 @@
 """``bridge remap``: apply the current mappings to the stored raw payloads (no re-fetch).
 
 Records whose canonical form changed are linked again where their identity fields changed;
-quarantined records that now map are released and linked; nothing is fetched or sent.
+quarantined records that now map are released and linked; nothing is fetched or sent. The
+whole remap is one transaction, and what changed is linked in one pass at its end.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Text, bindparam, delete, select, type_coerce, update
+from sqlalchemy.orm import Session
 
 from bridge.config import LimitsConfig, MatchingConfig
-from bridge.ingest import apply_mapping, describe
-from bridge.linking import LinkCounts, Linker
-from bridge.mapping import load_mapping
+from bridge.ingest import Outcome, describe, map_stored
+from bridge.linking import LinkCounts, Linker, LinkItem, waiting_count
+from bridge.mapping import SourceMapping, load_mapping
 from bridge.runlock import run_lock
-from bridge.store.db import Store
+from bridge.store.db import JsonText, Store, writes_json_text
 from bridge.store.schema import LinkRow, SourceRecordRow
 
 
@@ -38,52 +43,129 @@ def remap(
     mappings_dir: Path | None = None,
     matching: MatchingConfig | None = None,
     limits: LimitsConfig | None = None,
-    batch_size: int = 1000,
+    batch_size: int = 2000,
 ) -> RemapReport:
+    """Re-map every stored record of ``system`` (both by default) in one transaction (all or
+    nothing: a remap that is killed leaves the store as it was), then link what changed in one
+    pass."""
     report = RemapReport()
     systems = [system] if system else ["primero", "oscar"]
     linker = Linker(matching or MatchingConfig())
-    with run_lock(store):
+    with run_lock(store), store.session() as session:
+        touched: list[LinkItem] = []
         for kind in systems:
             mapping = load_mapping(kind, mappings_dir, (limits or LimitsConfig()).screen_limits())
-            with store.session() as session:
-                ids = list(
-                    session.scalars(
-                        select(SourceRecordRow.id)
-                        .where(
-                            SourceRecordRow.system == kind,
-                            SourceRecordRow.state.in_(("mapped", "quarantined")),
-                        )
-                        .order_by(SourceRecordRow.id)
+            ids = list(
+                session.scalars(
+                    select(SourceRecordRow.id)
+                    .where(
+                        SourceRecordRow.system == kind,
+                        SourceRecordRow.state.in_(("mapped", "quarantined")),
                     )
+                    .order_by(SourceRecordRow.id)
                 )
+            )
             for start in range(0, len(ids), batch_size):
-                with store.session() as session:
-                    _remap_batch(session, ids[start : start + batch_size], mapping, linker, report)
+                _remap_batch(
+                    session, ids[start : start + batch_size], mapping, linker, report, touched
+                )
+        if touched:  # nothing changed: the index is not even loaded
+            report.links.add(linker.link(session, touched))
+        if waiting_count(session):  # a backlog a killed run left: linked now too
+            report.links.add(linker.link_backlog(session))
     return report
 
 
-def _remap_batch(session, ids, mapping, linker: Linker, report: RemapReport) -> None:  # type: ignore[no-untyped-def]
-    rows = list(session.scalars(select(SourceRecordRow).where(SourceRecordRow.id.in_(ids))))
-    touched = []
-    for row in rows:
+def _remap_batch(
+    session: Session,
+    ids: list[int],
+    mapping: SourceMapping,
+    linker: Linker,
+    report: RemapReport,
+    touched: list[LinkItem],
+) -> None:
+    table = SourceRecordRow.__table__
+    raw_json = writes_json_text(session)
+    rows = session.execute(
+        select(
+            table.c.id,
+            table.c.system,
+            table.c.record_id,
+            table.c.state,
+            type_coerce(table.c.payload, Text),
+            type_coerce(table.c.canonical, Text),
+            type_coerce(table.c.issues, Text),
+        )
+        .where(table.c.id.in_(ids))
+        .order_by(table.c.id)
+    )
+    updates: list[dict[str, Any]] = []
+    unlinked: list[tuple[int, str]] = []
+    for row_id, system, record_id, before_state, payload, canonical, issues in rows:
         report.records += 1
-        before_state, before = row.state, row.canonical
-        apply_mapping(row, mapping)
-        if row.state == before_state and row.canonical == before:
+        text = payload if isinstance(payload, str) else None
+        stored = json.loads(text) if text is not None else payload
+        # the stored text spares the screen an encoding when it is the unescaped kind
+        outcome = map_stored(mapping, stored, text if text and "\\u" not in text else None)
+        before = canonical
+        if isinstance(canonical, str) and canonical != outcome.canonical_text:
+            before = json.loads(canonical)  # another encoding of the same child, maybe
+        same = outcome.state == before_state and (
+            before == outcome.canonical_text
+            if isinstance(before, str)
+            else before == outcome.canonical
+        )
+        if same:
             report.unchanged += 1
+            if not _same_issues(issues, outcome.issues):
+                updates.append(_values(row_id, outcome, raw_json))
             continue
         report.changed += 1
-        if row.state == "mapped":
+        updates.append(_values(row_id, outcome, raw_json))
+        if outcome.state == "mapped":
             if before_state == "quarantined":
                 report.released += 1
-            touched.append(row)
+            assert outcome.canonical is not None
+            touched.append(LinkItem(row_id, outcome.canonical))
         else:
             report.quarantined += 1
-            report.problems.extend(describe(row, row.issues, "error"))
-            link = session.get(LinkRow, row.id)
-            if link is not None:
-                session.delete(link)
-            linker.forget_records(session, [row.key])
-    session.flush()
-    report.links.add(linker.link(session, touched))
+            found = SimpleNamespace(system=system, record_id=record_id)
+            report.problems.extend(describe(found, outcome.issues, "error"))
+            unlinked.append((row_id, f"{system}:{record_id}"))
+    if updates:
+        session.execute(
+            update(table)
+            .where(table.c.id == bindparam("row_id"))
+            .values(
+                state=bindparam("new_state"),
+                issues=bindparam("new_issues"),
+                canonical=bindparam("new_canonical"),
+            ),
+            updates,
+        )
+    if unlinked:
+        pks = [pk for pk, _ in unlinked]
+        session.execute(delete(LinkRow).where(LinkRow.record_pk.in_(pks)))
+        linker.forget_records(session, [key for _, key in unlinked])
+
+
+def _same_issues(stored: Any, issues: list[dict[str, str]]) -> bool:
+    """Whether the stored issues (JSON text, or already decoded by the driver) are ``issues``;
+    most records have none, and "[]" is not decoded."""
+    if isinstance(stored, str):
+        if stored == "[]":
+            return not issues
+        stored = json.loads(stored)
+    return bool(stored == issues)
+
+
+def _values(row_id: int, outcome: Outcome, raw_json: bool) -> dict[str, Any]:
+    canonical: Any = outcome.canonical
+    if raw_json and outcome.canonical_text is not None:
+        canonical = JsonText(outcome.canonical_text)
+    return {
+        "row_id": row_id,
+        "new_state": outcome.state,
+        "new_issues": outcome.issues,
+        "new_canonical": canonical,
+    }

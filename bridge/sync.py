@@ -3,6 +3,12 @@
 For each page: one transaction stores the raw records, maps them (quarantining what does not
 map), links them and — only then — moves the source's cursor. A crash loses nothing: the
 next run repeats at most the page that was in flight. A lock keeps two runs apart.
+
+A backlog (several pages, many compared with what is linked) is linked in one pass when the
+run has stored its last page, not page by page (``Linker.defers``): its pages still commit one
+by one with their cursor, their records waiting mapped but unlinked; a run killed meanwhile
+leaves them waiting, and the next run links them with its own. The next page is pulled while
+the current one is stored (``bridge.pipeline.Ahead``).
 """
 
 from __future__ import annotations
@@ -19,19 +25,20 @@ from sqlalchemy.orm import Session
 from adapters.base import Page, SourceAdapter
 from adapters.errors import BridgeError, ConfigError, SourceError
 from bridge.config import Config, LimitsConfig, MatchingConfig, SourceConfig
+from bridge.exit_codes import EXIT_ATTENTION as EXIT_ATTENTION
+from bridge.exit_codes import EXIT_CONFIG as EXIT_CONFIG
+from bridge.exit_codes import EXIT_LOCKED as EXIT_LOCKED
+from bridge.exit_codes import EXIT_OK as EXIT_OK
 from bridge.ingest import PageCounts, store_page, store_page_by_record
-from bridge.linking import Linker
+from bridge.linking import LinkCounts, Linker
 from bridge.mapping import load_mapping
+from bridge.pipeline import Ahead
 from bridge.runlock import LockHeld, heartbeat, run_lock
 from bridge.store.db import Store
 from bridge.store.schema import SyncCursorRow, SyncRunRow
 
 log = logging.getLogger(__name__)
 
-EXIT_OK = 0
-EXIT_ATTENTION = 3  # the run finished, but records were quarantined or a source failed
-EXIT_LOCKED = 4  # another sync holds the lock
-EXIT_CONFIG = 5  # configuration or database problem
 
 Progress = Callable[[str], None]
 
@@ -54,6 +61,7 @@ class RunReport:
     status: str = "ok"
     referrals: Any = None  # bridge.referrals.service.ReferralRunReport, when referrals ran
     estimates: dict[str, Any] | None = None  # the engine's estimates after the run (``estimates``)
+    backlog: LinkCounts | None = None  # the one-pass link of a backlog at the end of the run
 
     @property
     def needs_attention(self) -> bool:
@@ -129,6 +137,8 @@ def _finish_run(store: Store, report: RunReport) -> None:
         run.counts = {s.source: {**s.counts.as_dict(), "pages": s.pages} for s in report.sources}
         if report.estimates is not None:
             run.counts["estimates"] = report.estimates
+        if report.backlog is not None:
+            run.counts["backlog"] = dict(report.backlog.__dict__)
         run.errors = [
             message
             for s in report.sources
@@ -149,42 +159,96 @@ def ingest_pages(
     progress: Progress | None = None,
     move_cursor: bool = True,
     limits: LimitsConfig | None = None,
+    threaded: bool = False,
 ) -> None:
+    """Store the pages one transaction each. ``threaded``: pull the next page in a thread
+    while one is stored (a network source). Records of a backlog are left waiting for
+    ``link_backlog``."""
     mapping = load_mapping(system, mappings_dir, (limits or LimitsConfig()).screen_limits())
-    for page in pages:
-        cursor = page.cursor if move_cursor else None
-        try:
-            with store.session() as session:
-                counts = store_page(
-                    session, source=source, page=page, mapping=mapping, linker=linker, run_id=run_id
+    ahead = Ahead(pages, threaded=threaded, name=source)
+    try:
+        for page in ahead:
+            _ingest_page(store, source, page, mapping, linker, run_id, report, move_cursor, ahead)
+            heartbeat(store)
+            if progress:
+                c = report.counts
+                progress(
+                    f"{source}: page {report.pages}: {c.pulled} records so far "
+                    f"({c.new} new, {c.changed} changed, {c.unchanged} unchanged, "
+                    f"{c.quarantined} quarantined)"
                 )
-                _advance_cursor(session, source, cursor, run_id)
-        except Exception as exc:  # one record the database refuses must not stop the sync
-            log.warning(
-                "%s: page %d could not be stored in one transaction (%s); storing it record "
-                "by record",
-                source,
-                page.number,
-                type(exc).__name__,
+    finally:
+        ahead.close()
+
+
+def _ingest_page(
+    store: Store,
+    source: str,
+    page: Page,
+    mapping: Any,
+    linker: Linker,
+    run_id: int,
+    report: SourceReport,
+    move_cursor: bool,
+    ahead: Ahead[Page],
+) -> None:
+    cursor = page.cursor if move_cursor else None
+    incoming = len(page.records) + len(page.bad)
+    try:
+        with store.session() as session:
+            defer = linker.defers(session, incoming, ahead.more)
+            counts = store_page(
+                session,
+                source=source,
+                page=page,
+                mapping=mapping,
+                linker=linker,
+                run_id=run_id,
+                defer=defer,
             )
-            linker.reset()
-            counts = store_page_by_record(
-                store, source=source, page=page, mapping=mapping, linker=linker, run_id=run_id
-            )
-            with store.session() as session:
-                _advance_cursor(session, source, cursor, run_id)
-        if cursor is not None:
-            report.cursor_after = cursor
-        report.pages += 1
-        report.counts.add(counts)
-        heartbeat(store)
-        if progress:
-            c = report.counts
-            progress(
-                f"{source}: page {report.pages}: {c.pulled} records so far "
-                f"({c.new} new, {c.changed} changed, {c.unchanged} unchanged, "
-                f"{c.quarantined} quarantined)"
-            )
+            _advance_cursor(session, source, cursor, run_id)
+    except Exception as exc:  # one record the database refuses must not stop the sync
+        log.warning(
+            "%s: page %d could not be stored in one transaction (%s); storing it record by record",
+            source,
+            page.number,
+            type(exc).__name__,
+        )
+        linker.reset()
+        counts = store_page_by_record(
+            store,
+            source=source,
+            page=page,
+            mapping=mapping,
+            linker=linker,
+            run_id=run_id,
+            defer=linker.deferring,
+        )
+        with store.session() as session:
+            _advance_cursor(session, source, cursor, run_id)
+    if cursor is not None:
+        report.cursor_after = cursor
+    report.pages += 1
+    report.counts.add(counts)
+
+
+def link_backlog(
+    store: Store, linker: Linker, progress: Progress | None = None
+) -> LinkCounts | None:
+    """Link the run's backlog (and any left by a killed run) in one pass, in one
+    transaction; None when the run had none."""
+    if not linker.deferring:
+        return None
+    heartbeat(store)
+    with store.session() as session:
+        counts = linker.link_backlog(session)
+    heartbeat(store)
+    if progress:
+        progress(
+            f"backlog linked in one pass: {counts.linked} records, {counts.new_children} "
+            f"new children, {counts.joined} joined a child, {counts.reviews} review items"
+        )
+    return counts
 
 
 def _advance_cursor(session: Session, source: str, cursor: str | None, run_id: int) -> None:
@@ -229,6 +293,7 @@ def run_sync(
                         store, config, source, linker, run_id, since, progress, adapter_factory
                     )
                 )
+            report.backlog = link_backlog(store, linker, progress)
             if referrals and any(s.kind in ("primero", "oscar") for s in sources):
                 from bridge.referrals.service import route_and_deliver
 
@@ -285,6 +350,7 @@ def _sync_source(
             run_id=run_id,
             report=report,
             progress=progress,
+            threaded=source.kind in ("primero", "oscar"),
         )
     except (SourceError, ConfigError) as exc:
         # the pages already committed stay; the cursor stays at the last committed page
@@ -322,6 +388,7 @@ def run_import(
     source_report = SourceReport(source=f"file:{system}")
     report.sources.append(source_report)
     adapter = FileAdapter(system, path, chunk_size=page_size)  # type: ignore[arg-type]
+    linker = Linker(matching)
     try:
         with run_lock(store, run_id=run_id):
             ingest_pages(
@@ -331,12 +398,13 @@ def run_import(
                 pages=adapter.pull(None),
                 mappings_dir=mappings_dir,
                 limits=config.limits if config else None,
-                linker=Linker(matching),
+                linker=linker,
                 run_id=run_id,
                 report=source_report,
                 progress=progress,
                 move_cursor=False,
             )
+            report.backlog = link_backlog(store, linker, progress)
             if source_report.counts.new or source_report.counts.changed:
                 report.estimates = _estimates(store, matching, progress)
     except BaseException:

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from adapters.errors import ConfigError
-from bridge.mapping.inbound import map_inbound
+from bridge.mapping.inbound import Mapped, compiled, map_canonical, map_inbound
 from bridge.mapping.issues import MapResult
 from bridge.mapping.loader import MappingSpec, load_spec
 from bridge.mapping.outbound import OutboundResult, map_outbound
@@ -34,6 +34,7 @@ class SourceMapping:
         self.system = spec.system
         self.limits = limits or Limits()
         self._names = name_paths(spec)
+        compiled(spec)  # the rules as closures, once
 
     @property
     def file(self) -> Path:
@@ -46,6 +47,16 @@ class SourceMapping:
     def inbound(self, payload: Any, *, today: date | None = None) -> MapResult:
         """Screen and map one source record; never raises (problems are errors and warnings)."""
         return map_inbound(self.spec, payload, today, limits=self.limits, names=self._names)
+
+    def canonical(
+        self, payload: Any, *, today: date | None = None, text: str | None = None
+    ) -> Mapped:
+        """``inbound`` as the store keeps it: the canonical child's JSON form (None when the
+        record is quarantined) and the issues as dicts; the same decisions, faster.
+        ``text``: the payload as JSON text (``ensure_ascii=False``), if at hand."""
+        return map_canonical(
+            self.spec, payload, today, limits=self.limits, names=self._names, text=text
+        )
 
     def outbound(
         self,

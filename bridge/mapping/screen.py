@@ -13,6 +13,7 @@ The limits come from ``[limits]`` in the configuration (see ``bridge.config.Limi
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -55,9 +56,106 @@ def _is_name_target(text: str, in_list: bool) -> bool:
 
 
 def screen(
+    payload: Any,
+    names: frozenset[tuple[str, ...]],
+    limits: Limits,
+    issues: Collector,
+    text: str | None = None,
+) -> None:
+    """Add an error to ``issues`` for each value of ``payload`` no mapping should see.
+    ``text``: the payload as JSON (``json.dumps`` with ``ensure_ascii=False``, any key order
+    and separators), when the caller has it already."""
+    if _clean(payload, names, limits, text):
+        return
+    _walk(payload, names, limits, issues)
+
+
+def _clean(
+    payload: Any, names: frozenset[tuple[str, ...]], limits: Limits, text: str | None = None
+) -> bool:
+    """True when ``payload`` certainly holds nothing ``_walk`` would report, found with one
+    JSON encoding (in C) instead of a visit of every value: the encoder refuses NaN and
+    Infinity (or writes them as such), UTF-8 refuses a lone surrogate, NUL shows as its
+    escape, and a text field cannot be longer than the whole text. False only means "walk it
+    and see" (most records with a problem, and a few odd ones without)."""
+    try:
+        if text is None:
+            text = json.dumps(payload, ensure_ascii=False, allow_nan=False)
+        elif "NaN" in text or "Infinity" in text:
+            return False
+        size = len(text.encode("utf-8"))
+    except (ValueError, TypeError, RecursionError):  # UnicodeEncodeError is a ValueError
+        return False
+    if "\\u0000" in text or size > limits.field_max_bytes:
+        return False
+    if text.count("{") + text.count("[") >= limits.max_depth and not _shallow(
+        payload, limits.max_depth
+    ):
+        return False
+    # a field name over the limit is a run of that many characters between two quotes
+    # (unless a quote is escaped inside a string: then look at every name)
+    if not _keys_ok(payload):
+        return False
+    return _names_ok(payload, names, limits.name_max_chars)
+
+
+def _shallow(value: Any, max_depth: int) -> bool:
+    """No object or list nested ``max_depth`` deep or deeper (the record is depth 0)."""
+    if not isinstance(value, dict | list):
+        return True
+    if max_depth <= 0:
+        return False
+    stack = [(value, 0)]
+    while stack:
+        node, depth = stack.pop()
+        children = node.values() if isinstance(node, dict) else node
+        for child in children:
+            if isinstance(child, dict | list):
+                if depth + 1 >= max_depth:
+                    return False
+                stack.append((child, depth + 1))
+    return True
+
+
+def _keys_ok(value: Any) -> bool:
+    """No field name too long to be one (or not text), in any object."""
+    if not isinstance(value, dict | list):
+        return True
+    stack = [value]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            for key, child in node.items():
+                if type(key) is not str or len(key) > _KEY_CHARS:
+                    return False
+                if isinstance(child, dict | list):
+                    stack.append(child)
+        else:
+            stack.extend(child for child in node if isinstance(child, dict | list))
+    return True
+
+
+def _names_ok(value: Any, names: frozenset[tuple[str, ...]], max_chars: int) -> bool:
+    """No name field longer than the limit (``*`` stands for any position of a list)."""
+    for path in names:
+        nodes = [value]
+        for token in path:
+            found = []
+            for node in nodes:
+                if isinstance(node, dict):
+                    if token in node:
+                        found.append(node[token])
+                elif isinstance(node, list) and token == ANY_ITEM:
+                    found.extend(node)
+            nodes = found
+        if any(isinstance(node, str) and len(node) > max_chars for node in nodes):
+            return False
+    return True
+
+
+def _walk(
     payload: Any, names: frozenset[tuple[str, ...]], limits: Limits, issues: Collector
 ) -> None:
-    """Add an error to ``issues`` for each value of ``payload`` no mapping should see."""
     # (value, JSON pointer, path with list positions as "*", depth)
     stack: list[tuple[Any, str, tuple[str, ...], int]] = [(payload, "", (), 0)]
     while stack:

@@ -40,9 +40,12 @@ ISO_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
 
 
 class Context:
-    """What a transform may use besides its inputs. One per record, reused for every rule."""
+    """What a transform may use besides its inputs. One per record, reused for every rule.
 
-    __slots__ = ("direction", "today", "issues", "vocabularies", "pointers", "label")
+    The JSON pointer of an input is ``base`` + its pointer as written (``texts``), joined
+    only when an issue names it: most rules of most records report nothing."""
+
+    __slots__ = ("direction", "today", "issues", "vocabularies", "base", "texts", "label")
 
     def __init__(
         self,
@@ -56,11 +59,22 @@ class Context:
         self.today = today
         self.issues = issues
         self.vocabularies = vocabularies
-        self.pointers: dict[str, str] = {}
+        self.base = ""
+        self.texts: dict[str, str] = {}
         self.label = label  # the system the rule talks to, for messages ("OSCaR upsert")
 
+    @property
+    def pointers(self) -> dict[str, str]:
+        """Each input's JSON pointer into the record, by input name."""
+        return {name: self.base + text for name, text in self.texts.items()}
+
+    @pointers.setter
+    def pointers(self, value: dict[str, str]) -> None:
+        self.base, self.texts = "", dict(value)
+
     def pointer(self, name: str = "value") -> str:
-        return self.pointers.get(name, "")
+        text = self.texts.get(name)
+        return "" if text is None else self.base + text
 
     def warn(self, code: str, message: str, name: str = "value") -> None:
         self.issues.warn(self.pointer(name), code, message)
@@ -396,17 +410,19 @@ class Transform:
     inputs: tuple[str, ...] = ("value",)
     outputs: tuple[str, ...] = ("value",)
     check: Checker | None = None
+    # an empty input (``is_empty``) gives no output and no issue: a rule may skip the call
+    empty_is_nothing: bool = False
 
 
 REGISTRY: dict[str, Transform] = {
     t.name: t
     for t in (
-        Transform("text", text, TextOptions),
-        Transform("integer", integer),
-        Transform("boolean", boolean, BooleanOptions),
-        Transform("in_set", in_set, InSetOptions),
-        Transform("string_list", string_list),
-        Transform("date", date_value, DateOptions),
+        Transform("text", text, TextOptions, empty_is_nothing=True),
+        Transform("integer", integer, empty_is_nothing=True),
+        Transform("boolean", boolean, BooleanOptions, empty_is_nothing=True),
+        Transform("in_set", in_set, InSetOptions, empty_is_nothing=True),
+        Transform("string_list", string_list, empty_is_nothing=True),
+        Transform("date", date_value, DateOptions, empty_is_nothing=True),
         Transform(
             "birth_date",
             birth_date,
@@ -420,9 +436,16 @@ REGISTRY: dict[str, Transform] = {
             LocationOptions,
             outputs=("code", "province"),
             check=_check_location,
+            empty_is_nothing=True,
         ),
-        Transform("person_name", person_name, NameOptions, outputs=("latin", "khmer", "any")),
+        Transform(
+            "person_name",
+            person_name,
+            NameOptions,
+            outputs=("latin", "khmer", "any"),
+            empty_is_nothing=True,
+        ),
         Transform("compose_name", compose_name, ComposeOptions, inputs=("latin", "khmer")),
-        Transform("vocab", vocab, VocabOptions, check=_check_vocab),
+        Transform("vocab", vocab, VocabOptions, check=_check_vocab, empty_is_nothing=True),
     )
 }

@@ -2,24 +2,46 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config as AlembicConfig
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 from adapters.errors import ConfigError
 
+if TYPE_CHECKING:
+    from alembic.config import Config as AlembicConfig
+
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
+class JsonText(str):
+    """A value for a JSON column that is JSON text already (the store writes it as it is,
+    so a payload encoded once for its hash is not encoded again)."""
+
+
+def json_dumps(value: Any) -> str:
+    """The JSON columns' encoder: ``JsonText`` as it is, anything else as SQLAlchemy's
+    default does (``json.dumps``)."""
+    if type(value) is JsonText:
+        return str.__str__(value)
+    return json.dumps(value)
+
+
+def writes_json_text(session: Session) -> bool:
+    """Whether the session's database takes ``JsonText`` as it is (an engine from
+    ``make_engine``)."""
+    return getattr(session.get_bind().dialect, "_json_serializer", None) is json_dumps
+
+
 def _alembic_config(engine: Engine) -> AlembicConfig:
+    from alembic.config import Config as AlembicConfig
+
     cfg = AlembicConfig()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     cfg.set_main_option("sqlalchemy.url", engine.url.render_as_string(hide_password=False))
@@ -29,7 +51,7 @@ def _alembic_config(engine: Engine) -> AlembicConfig:
 def make_engine(url: str) -> Engine:
     try:
         if url.startswith("sqlite"):
-            engine = create_engine(url, connect_args={"timeout": 30})
+            engine = create_engine(url, connect_args={"timeout": 30}, json_serializer=json_dumps)
 
             @event.listens_for(engine, "connect")
             def _sqlite_pragmas(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]
@@ -40,7 +62,7 @@ def make_engine(url: str) -> Engine:
                 cursor.close()
 
             return engine
-        return create_engine(url, pool_pre_ping=True)
+        return create_engine(url, pool_pre_ping=True, json_serializer=json_dumps)
     except Exception as exc:  # bad URL or missing driver
         raise ConfigError(
             f"cannot open database {url.split('@')[-1]!r}: {exc}. Check database_url / "
@@ -50,6 +72,8 @@ def make_engine(url: str) -> Engine:
 
 def upgrade(engine: Engine) -> str | None:
     """Apply every pending migration; returns the new head revision."""
+    from alembic import command
+
     cfg = _alembic_config(engine)
     with engine.begin() as conn:
         cfg.attributes["connection"] = conn
@@ -58,11 +82,16 @@ def upgrade(engine: Engine) -> str | None:
 
 
 def current_revision(engine: Engine) -> str | None:
+    from alembic.runtime.migration import MigrationContext
+
     with engine.connect() as conn:
         return MigrationContext.configure(conn).get_current_revision()
 
 
 def head_revision() -> str | None:
+    from alembic.config import Config as AlembicConfig
+    from alembic.script import ScriptDirectory
+
     cfg = AlembicConfig()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     return ScriptDirectory.from_config(cfg).get_current_head()

@@ -106,10 +106,10 @@ def test_a_page_the_database_refuses_is_stored_record_by_record(
     victim = records[2]["id"]
     real = ingest.storable
 
-    def refusing(payload: Any) -> Any:
+    def refusing(payload: Any, *args: Any) -> Any:
         if isinstance(payload, dict) and payload.get("id") == victim:
             return {"not JSON": object()}
-        return real(payload)
+        return real(payload, *args)
 
     monkeypatch.setattr(ingest, "storable", refusing)
     path = tmp_path / "cases.json"

@@ -92,3 +92,39 @@ def test_vocabulary_edit_check_then_remap(tmp_path: Path, dev_corpus: Path, db_u
         ).all()
         assert {r.canonical["status"] for r in rows} == {"accepted"}
     store.close()
+
+
+def test_remap_rewrites_stale_issues_of_an_unchanged_record(
+    tmp_path: Path, dev_corpus: Path, db_url: str
+) -> None:
+    """A record whose child is unchanged but whose stored issues differ from what the mapping
+    says now gets the new issues (and counts as unchanged); records without issues stay."""
+    from sqlalchemy import update
+
+    from bridge.remap import _same_issues, remap
+    from bridge.sync import run_import
+
+    assert _same_issues("[]", []) and not _same_issues("[]", [{"code": "x"}])
+    assert _same_issues('[{"code": "x"}]', [{"code": "x"}]) and _same_issues([], [])
+    clients = json.loads((dev_corpus / "oscar_clients.json").read_text())[:20]
+    dump = tmp_path / "clients.json"
+    dump.write_text(json.dumps(clients))
+    store = open_store(db_url)
+    run_import(store, system="oscar", path=dump)
+    victim = clients[0]["global_id"]
+    stale = [{"severity": "warning", "pointer": "/x", "code": "old", "message": "old"}]
+    with store.session() as session:
+        before = dict(
+            session.execute(select(SourceRecordRow.record_id, SourceRecordRow.issues)).all()
+        )
+        session.execute(
+            update(SourceRecordRow).where(SourceRecordRow.record_id == victim).values(issues=stale)
+        )
+    report = remap(store, system="oscar")
+    assert report.changed == 0 and report.unchanged == 20
+    with store.session() as session:
+        after = dict(
+            session.execute(select(SourceRecordRow.record_id, SourceRecordRow.issues)).all()
+        )
+    assert after == before
+    store.close()
