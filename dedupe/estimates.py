@@ -41,6 +41,7 @@ import math
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, replace
+from typing import TypeVar
 
 import numpy as np
 
@@ -57,6 +58,7 @@ from dedupe.weights import ModelParams
 # Pairs whose match probability is below this count as different children (their sum over a
 # national register is noise next to the interval).
 NEGLIGIBLE = 1e-4
+T = TypeVar("T", int, str)
 Z95 = 1.959964
 
 
@@ -115,6 +117,28 @@ def tree_wrong_pairs(members: Sequence[int], edges: Sequence[tuple[float, int, i
     return tree_wrong(members, edges)[0]
 
 
+def strongest_tree(
+    members: Sequence[T], edges: Sequence[tuple[float, T, T]]
+) -> list[tuple[float, T, T]]:
+    """The maximum spanning tree (forest) of ``edges`` ``(p, x, y)`` over ``members``:
+    strongest first, ties by the ends, so the same input gives the same tree."""
+    parent = {m: m for m in members}
+
+    def root(x: T) -> T:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    tree: list[tuple[float, T, T]] = []
+    for p, x, y in sorted(edges, key=lambda e: (-e[0], e[1], e[2])):
+        rx, ry = root(x), root(y)
+        if rx != ry:
+            parent[rx] = ry
+            tree.append((p, x, y))
+    return tree
+
+
 def tree_wrong(
     members: Sequence[int], edges: Sequence[tuple[float, int, int]]
 ) -> tuple[float, float]:
@@ -123,20 +147,7 @@ def tree_wrong(
     splitting there would make one more child."""
     if len(members) < 2:
         return 0.0, 0.0
-    parent = {m: m for m in members}
-
-    def root(x: int) -> int:
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
-    tree: list[tuple[float, int, int]] = []
-    for p, x, y in sorted(edges, key=lambda e: (-e[0], e[1], e[2])):
-        rx, ry = root(x), root(y)
-        if rx != ry:
-            parent[rx] = ry
-            tree.append((p, x, y))
+    tree = strongest_tree(members, edges)
     adjacent: dict[int, list[int]] = defaultdict(list)
     for _, x, y in tree:
         adjacent[x].append(y)

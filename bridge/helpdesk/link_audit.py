@@ -36,6 +36,7 @@ from bridge.store.schema import (
     ReviewItemRow,
     SourceRecordRow,
 )
+from dedupe.estimates import strongest_tree
 
 Z95 = 1.959964
 
@@ -158,21 +159,11 @@ def side_of_second(session: Session, keys: list[str], key_a: str, key_b: str) ->
     its weakest link on the path between the two, and ``key_b``'s side is returned."""
     pairs = [(x, y) if x < y else (y, x) for x, y in itertools.combinations(keys, 2)]
     probs = [s for s, _ in pair_scores(session, pairs)]
-    parent = {k: k for k in keys}
-
-    def root(x: str) -> str:
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
+    edges = [(p, x, y) for p, (x, y) in zip(probs, pairs, strict=True)]
     tree: dict[str, list[tuple[str, float]]] = defaultdict(list)
-    for p, (x, y) in sorted(zip(probs, pairs, strict=True), key=lambda e: (-e[0], e[1])):
-        rx, ry = root(x), root(y)
-        if rx != ry:
-            parent[rx] = ry
-            tree[x].append((y, p))
-            tree[y].append((x, p))
+    for p, x, y in strongest_tree(keys, edges):
+        tree[x].append((y, p))
+        tree[y].append((x, p))
     # the path from a to b, then the weakest link on it
     came: dict[str, tuple[str, float] | None] = {key_a: None}
     stack = [key_a]
