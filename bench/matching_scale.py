@@ -27,6 +27,7 @@ if __package__ in (None, ""):  # run as a script: make the repo importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.common import pairwise_score, payload_to_person
+from bench.memory import tree_pss_kb
 from dedupe.records import PersonRecord
 
 
@@ -68,26 +69,10 @@ class TreeMemory:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
-    @staticmethod
-    def _pss_kb(pid: int) -> int:
-        try:
-            with open(f"/proc/{pid}/smaps_rollup", encoding="ascii") as f:
-                return next((int(line.split()[1]) for line in f if line.startswith("Pss:")), 0)
-        except OSError:
-            return 0
-
-    @staticmethod
-    def _children(pid: int) -> list[int]:
-        try:
-            with open(f"/proc/{pid}/task/{pid}/children", encoding="ascii") as f:
-                return [int(x) for x in f.read().split()]
-        except OSError:
-            return []
-
     def _run(self) -> None:
         me = os.getpid()
         while not self._stop.wait(0.2):
-            total = self._pss_kb(me) + sum(self._pss_kb(c) for c in self._children(me))
+            total = tree_pss_kb(me)
             if total:
                 self.peak_kb = max(self.peak_kb or 0, total)
 

@@ -42,6 +42,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+if __package__ in (None, ""):  # run as a script: make the repo importable
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.memory import tree_pss_kb
+
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("BRIDGE_SHARED_DIR", ROOT / ".." / "shared")).resolve()
 LARGE = SHARED / "data" / "khmer-children-large"
@@ -63,32 +68,6 @@ SUBCOMMANDS = [
 
 
 # -- measuring a process tree -----------------------------------------------------------------
-def _pss_kb(pid: int) -> int:
-    try:
-        with open(f"/proc/{pid}/smaps_rollup", encoding="ascii") as f:
-            return next((int(line.split()[1]) for line in f if line.startswith("Pss:")), 0)
-    except OSError:
-        return 0
-
-
-def _tree(pid: int) -> list[int]:
-    found, todo = [], [pid]
-    while todo:
-        current = todo.pop()
-        found.append(current)
-        try:
-            tasks = os.listdir(f"/proc/{current}/task")
-        except OSError:
-            continue
-        for task in tasks:
-            try:
-                with open(f"/proc/{current}/task/{task}/children", encoding="ascii") as f:
-                    todo.extend(int(x) for x in f.read().split())
-            except OSError:
-                pass
-    return found
-
-
 @dataclass
 class Measured:
     seconds: float
@@ -109,7 +88,7 @@ def run_measured(cmd: list[str], env: dict[str, str], cwd: Path | None = None) -
 
         def sample() -> None:
             while not done.wait(0.2):
-                total = sum(_pss_kb(p) for p in _tree(proc.pid))
+                total = tree_pss_kb(proc.pid)
                 peak[0] = max(peak[0], total)
 
         sampler = threading.Thread(target=sample, daemon=True)

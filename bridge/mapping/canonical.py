@@ -25,6 +25,7 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic_core import PydanticUndefined
 
+from bridge.mapping.source_writer import SourceWriter
 from bridge.model import Child
 
 MISSING: Any = object()
@@ -43,18 +44,10 @@ def _strip_optional(annotation: Any) -> tuple[Any, bool]:
     return annotation, False
 
 
-class _Generator:
+class _Generator(SourceWriter):
     def __init__(self) -> None:
-        self.names: dict[str, Any] = {"MISSING": MISSING, "NotExact": NotExact, "date": date}
-        self.lines: list[str] = []
+        super().__init__({"MISSING": MISSING, "NotExact": NotExact, "date": date})
         self.built: dict[type, str] = {}
-        self._count = 0
-
-    def const(self, value: Any, prefix: str = "K") -> str:
-        self._count += 1
-        name = f"{prefix}{self._count}"
-        self.names[name] = value
-        return name
 
     def convert(self, annotation: Any, v: str, depth: int) -> list[str]:
         """Lines that check ``v`` is an exact value of ``annotation`` (else raise) and

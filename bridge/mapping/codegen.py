@@ -20,6 +20,7 @@ from typing import Any
 
 from bridge.mapping.loader import Rule
 from bridge.mapping.paths import MISSING, Target, resolve, set_target
+from bridge.mapping.source_writer import SourceWriter
 
 Step = Callable[[Any, str, dict[str, Any], Any], None]
 
@@ -31,22 +32,10 @@ _EMPTY = "{v} is None or {v} is MISSING or {v} == '' or {v} == [] or {v} == {{}}
 _PRESENT = "not ({v} is None or {v} is MISSING or {v} == [] or {v} == '')"
 
 
-class _Writer:
+class _Writer(SourceWriter):
     def __init__(self, label: str) -> None:
-        self.lines: list[str] = []
-        self.names: dict[str, Any] = {
-            "MISSING": MISSING,
-            "resolve": resolve,
-            "set_target": set_target,
-        }
+        super().__init__({"MISSING": MISSING, "resolve": resolve, "set_target": set_target})
         self.label = label
-        self._count = 0
-
-    def const(self, value: Any, prefix: str = "K") -> str:
-        self._count += 1
-        name = f"{prefix}{self._count}"
-        self.names[name] = value
-        return name
 
     def emit(self, depth: int, line: str) -> None:
         self.lines.append("    " * depth + line)

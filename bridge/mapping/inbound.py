@@ -105,15 +105,7 @@ def _compile_rule(rule: Rule, file_name: str = "mapping") -> Step:
             ctx.issues.error(ctx.pointer(required), "missing", "required field is empty")
             return
         result = constant if has_constant else fn(values, ctx, options)
-        if single:
-            if _present(result):
-                for _, put in setters:
-                    put(out, result)
-            return
-        for name, put in setters:
-            value = result.get(name)
-            if _present(value):
-                put(out, value)
+        _write(result, single, setters, out)
 
     return step
 
@@ -147,18 +139,28 @@ def _one_input(
         elif check is not None and not check(value):
             ctx.issues.error(ctx.pointer(name), "wrong_type", expected)
             return
-        result = fn({name: value}, ctx, options)
-        if single:
-            if _present(result):
-                for _, put in setters:
-                    put(out, result)
-            return
-        for output, put in setters:
-            found = result.get(output)
-            if _present(found):
-                put(out, found)
+        _write(fn({name: value}, ctx, options), single, setters, out)
 
     return step
+
+
+def _write(
+    result: Any,
+    single: bool,
+    setters: tuple[tuple[str, Callable[[dict[str, Any], Any], None]], ...],
+    out: dict[str, Any],
+) -> None:
+    """Put a transform's result into the canonical record: one value into every target, or
+    each named output of a many-output transform into its own; empty values are left out."""
+    if single:
+        if _present(result):
+            for _, put in setters:
+                put(out, result)
+        return
+    for output, put in setters:
+        found = result.get(output)
+        if _present(found):
+            put(out, found)
 
 
 def _compile_list(rule: Rule, file_name: str) -> Step:
