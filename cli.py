@@ -50,6 +50,8 @@ app.add_typer(cursor_app, name="cursor")
 
 class State:
     config_path: str | None = None
+    log_format: str | None = None
+    verbose: bool = False
     _config: Config | None = None
 
     @property
@@ -58,7 +60,15 @@ class State:
             from bridge.config import load_config
 
             self._config = load_config(self.config_path)
+            self._log_as_configured(self._config)
         return self._config
+
+    def _log_as_configured(self, config: Config) -> None:
+        from bridge.logs import configure
+
+        wanted = config.logging
+        level = "info" if self.verbose and wanted.level != "debug" else wanted.level
+        configure(self.log_format or wanted.format, level, wanted.levels)
 
 
 state = State()
@@ -68,9 +78,23 @@ def err(message: str) -> None:
     typer.echo(message, err=True)
 
 
+def progress(message: str) -> None:
+    """Progress of long work on stderr, in the log format chosen (plain or JSON lines)."""
+    from bridge.logs import progress as write
+
+    write(message)
+
+
 def fail(message: str, code: int) -> typer.Exit:
-    err(f"error: {message}")
+    notice(f"error: {message}", "error", logging.ERROR)
     return typer.Exit(code)
+
+
+def notice(message: str, name: str, level: int = logging.WARNING) -> None:
+    """A line for stderr in the log format chosen (plain, or a JSON line named ``name``)."""
+    from bridge.logs import notice as write
+
+    write(message, name, level)
 
 
 def get_store(*, migrate: bool = True) -> Store:
@@ -98,6 +122,15 @@ def main_options(
         ),
     ] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log more.")] = False,
+    log_format: Annotated[
+        str | None,
+        typer.Option(
+            "--log-format",
+            help="Log lines on stderr as 'plain' text or 'json' (one object a line, for a log "
+            "collector). Default: [logging] format in the config, else plain.",
+            show_default=False,
+        ),
+    ] = None,
     version: Annotated[
         bool,
         typer.Option(
@@ -108,13 +141,15 @@ def main_options(
         ),
     ] = False,
 ) -> None:
+    from bridge.logs import FORMATS, configure
+
+    if log_format is not None and log_format not in FORMATS:
+        raise typer.BadParameter(f"use one of {', '.join(FORMATS)}", param_hint="--log-format")
     state.config_path = config
     state._config = None
-    logging.basicConfig(
-        level=logging.INFO if verbose else logging.WARNING,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
+    state.log_format, state.verbose = log_format, verbose
+    # until the configuration is read (by the commands that need it), the command line decides
+    configure(log_format or "plain", logging.INFO if verbose else logging.WARNING)
 
 
 # -- database ------------------------------------------------------------------------------
@@ -154,12 +189,15 @@ def print_run(report: RunReport) -> None:
         if source.cursor_after:
             typer.echo(f"  cursor now {source.cursor_after}")
         if source.error:
-            err(f"  source failed: {source.error}")
-            err("  the pages before the failure are stored; run `bridge sync` again to resume")
+            notice(
+                f"  source failed: {source.error}; the pages before the failure are stored: "
+                "run `bridge sync` again to resume",
+                "source_failed",
+            )
         for problem in c.problems[:20]:
-            err(f"  quarantined: {problem}")
+            notice(f"  quarantined: {problem}", "quarantined")
         if len(c.problems) > 20:
-            err(f"  ... and {len(c.problems) - 20} more (see `bridge status`)")
+            notice(f"  ... and {len(c.problems) - 20} more (see `bridge status`)", "quarantined")
     if report.backlog is not None:
         b = report.backlog
         typer.echo(
@@ -198,7 +236,7 @@ def sync(
             store,
             source_names=source or None,
             since=since,
-            progress=None if quiet else err,
+            progress=None if quiet else progress,
         )
     except LockHeld as exc:
         raise fail(str(exc), EXIT_LOCKED) from None
@@ -231,7 +269,7 @@ def import_file(
             path=file,
             mappings_dir=state.config.mappings_path,
             config=state.config,
-            progress=None if quiet else err,
+            progress=None if quiet else progress,
             page_size=page_size,
         )
     except LockHeld as exc:
@@ -867,7 +905,7 @@ def referrals_run(
 
     try:
         report = route_and_deliver(
-            state.config, get_store(), None, None if quiet else err, wait_up_to=wait
+            state.config, get_store(), None, None if quiet else progress, wait_up_to=wait
         )
     except ConfigError as exc:
         raise fail(str(exc), EXIT_CONFIG) from None

@@ -115,6 +115,19 @@ class LimitsConfig(BaseModel):
         return Limits(self.name_max_chars, self.field_max_bytes, self.max_depth)
 
 
+LogLevel = Literal["debug", "info", "warning", "error"]
+
+
+class LoggingConfig(BaseModel):
+    """Where log lines go is stderr; this says in which shape and how many."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    format: Literal["plain", "json"] = "plain"  # json: one object a line, for a log collector
+    level: LogLevel = "warning"  # `bridge --verbose` makes it info
+    levels: dict[str, LogLevel] = Field(default_factory=dict)  # per component: "bridge.sync"
+
+
 class Config(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -123,6 +136,7 @@ class Config(BaseModel):
     sources: list[SourceConfig] = Field(default_factory=list)
     matching: MatchingConfig = Field(default_factory=MatchingConfig)
     limits: LimitsConfig = Field(default_factory=LimitsConfig)
+    logging: LoggingConfig = Field(default_factory=LoggingConfig)
     path: str | None = Field(default=None, exclude=True)  # the file this came from
 
     def source(self, name: str) -> SourceConfig:
@@ -159,7 +173,7 @@ def load_config(path: str | Path | None = None) -> Config:
             data["database_url"] = raw["database"].get("url", DEFAULT_DATABASE_URL)
         if "sources" in raw:
             data["sources"] = raw["sources"]
-        for section in ("matching", "limits"):
+        for section in ("matching", "limits", "logging"):
             if section in raw:
                 data[section] = raw[section]
         data["path"] = str(file)

@@ -31,6 +31,8 @@ from bridge.exit_codes import EXIT_LOCKED as EXIT_LOCKED
 from bridge.exit_codes import EXIT_OK as EXIT_OK
 from bridge.ingest import PageCounts, store_page, store_page_by_record
 from bridge.linking import LinkCounts, Linker
+from bridge.logs import context as log_context
+from bridge.logs import event
 from bridge.mapping import load_mapping
 from bridge.pipeline import Ahead
 from bridge.runlock import LockHeld, heartbeat, run_lock
@@ -125,6 +127,7 @@ def _start_run(store: Store, command: str) -> int:
         run = SyncRunRow(command=command, status="running", counts={}, errors=[])
         session.add(run)
         session.flush()
+        log.info("run %d (%s) started", run.id, command, extra=event("run_started", run_id=run.id))
         return run.id
 
 
@@ -144,6 +147,15 @@ def _finish_run(store: Store, report: RunReport) -> None:
             for s in report.sources
             for message in ([s.error] if s.error else []) + s.counts.problems[:200]
         ]
+        counts = {name: dict(value) for name, value in run.counts.items()}
+    log.log(
+        logging.WARNING if report.status in ("failed", "attention") else logging.INFO,
+        "run %d (%s) finished: %s",
+        report.run_id,
+        report.command,
+        report.status,
+        extra=event("run_finished", run_id=report.run_id, status=report.status, counts=counts),
+    )
 
 
 def ingest_pages(
@@ -285,7 +297,7 @@ def run_sync(
     run_id = _start_run(store, "sync")
     report = RunReport(run_id=run_id, command="sync")
     try:
-        with run_lock(store, run_id=run_id):
+        with run_lock(store, run_id=run_id), log_context(run_id=run_id):
             linker = Linker(config.matching)
             for source in sources:
                 report.sources.append(
@@ -333,6 +345,32 @@ def _sync_source(
     since: str | None,
     progress: Progress | None,
     adapter_factory: Callable[[SourceConfig], SourceAdapter] = build_adapter,
+) -> SourceReport:
+    with log_context(source=source.name):
+        report = _pull_source(
+            store, config, source, linker, run_id, since, progress, adapter_factory
+        )
+        log.log(
+            logging.WARNING if report.error else logging.INFO,
+            "%s: %d records pulled in %d page(s)%s",
+            source.name,
+            report.counts.pulled,
+            report.pages,
+            ", stopped by an error" if report.error else "",
+            extra=event("source_synced", counts={**report.counts.as_dict(), "pages": report.pages}),
+        )
+    return report
+
+
+def _pull_source(
+    store: Store,
+    config: Config,
+    source: SourceConfig,
+    linker: Linker,
+    run_id: int,
+    since: str | None,
+    progress: Progress | None,
+    adapter_factory: Callable[[SourceConfig], SourceAdapter],
 ) -> SourceReport:
     cursor = since or get_cursor(store, source.name)
     report = SourceReport(source=source.name, cursor_before=cursor)
@@ -390,7 +428,7 @@ def run_import(
     adapter = FileAdapter(system, path, chunk_size=page_size)  # type: ignore[arg-type]
     linker = Linker(matching)
     try:
-        with run_lock(store, run_id=run_id):
+        with run_lock(store, run_id=run_id), log_context(run_id=run_id, source=f"file:{system}"):
             ingest_pages(
                 store,
                 source=f"file:{system}",

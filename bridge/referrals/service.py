@@ -22,6 +22,7 @@ from tenacity import (
 
 from adapters.errors import ConfigError, RetryableSourceError, SourceError
 from bridge.config import Config, SourceConfig
+from bridge.logs import event
 from bridge.mapping import SourceMapping, load_mapping
 from bridge.model import Child
 from bridge.referrals import senders
@@ -305,4 +306,23 @@ def route_and_deliver(
     report.held = states.count(HELD)
     report.dead = states.count(DEAD)
     report.still_open = open_count(store)
+    d = report.delivery
+    counts = {
+        "found": report.found,
+        "delivered": d.delivered,
+        "attempts": d.attempts,
+        "waiting": report.still_open,
+        "held": report.held,
+        "dead": report.dead,
+        "queued_back": report.queued_back,
+        "errors": len(report.errors),
+    }
+    log.log(
+        logging.WARNING if report.needs_attention else logging.INFO,
+        "referrals: %d found, %d delivered, %d dead letters",
+        report.found,
+        d.delivered,
+        report.dead,
+        extra=event("referrals_routed", counts=counts),
+    )
     return report
