@@ -128,6 +128,72 @@ class LoggingConfig(BaseModel):
     levels: dict[str, LogLevel] = Field(default_factory=dict)  # per component: "bridge.sync"
 
 
+class ScheduleConfig(BaseModel):
+    """When `bridge serve` runs work by itself: cron expressions (5 fields; a 6th in front
+    gives seconds), or unset for never."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    sync: str | None = None  # e.g. "*/15 * * * *": every enabled source, then the referrals
+    deliver: str | None = None  # e.g. "* * * * *": deliver what is due in the outbox
+    relink: str | None = None  # e.g. "30 2 * * *": link everything again, nightly
+
+    @model_validator(mode="after")
+    def _cron(self) -> ScheduleConfig:
+        from bridge.service.cron import parse_cron
+
+        for name in ("sync", "deliver", "relink"):
+            value = getattr(self, name)
+            if value is not None:
+                try:
+                    parse_cron(value)
+                except ValueError as exc:
+                    raise ValueError(f"{name} = {value!r}: {exc}") from None
+        return self
+
+
+class HooksConfig(BaseModel):
+    """Webhooks in (`POST /hooks/primero`, `/hooks/oscar`): an HMAC of the body with a shared
+    secret, read from the environment variable named here."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    primero_secret_env: str = "BRIDGE_PRIMERO_HOOK_SECRET"
+    oscar_secret_env: str = "BRIDGE_OSCAR_HOOK_SECRET"
+    max_age_seconds: int = Field(default=300, ge=1)  # an older signed timestamp is refused
+    debounce_seconds: float = Field(default=10.0, ge=0)  # hooks within this start one sync
+
+
+class AlertsConfig(BaseModel):
+    """Who hears about a failed run, a source failing runs in a row, or a new dead letter."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    webhook_url: str | None = None  # POSTed a JSON object {cause, subject, text}
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    smtp_starttls: bool = False
+    smtp_username: str | None = None
+    smtp_password_env: str | None = None  # environment variable holding the SMTP password
+    mail_from: str = "bridge@localhost"
+    mail_to: list[str] = Field(default_factory=list)
+    failing_runs: int = Field(default=3, ge=1)  # a source failing this many runs in a row
+    every_minutes: int = Field(default=60, ge=1)  # at most one alert per cause in this time
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.webhook_url or (self.smtp_host and self.mail_to))
+
+
+class ServiceConfig(BaseModel):
+    """What `GET /readyz` asks of a running service."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    max_sync_age_minutes: int = Field(default=120, ge=1)  # the last good sync, when scheduled
+    metrics_token_env: str | None = None  # if set: /metrics wants "Authorization: Bearer ..."
+
+
 class Config(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -137,6 +203,10 @@ class Config(BaseModel):
     matching: MatchingConfig = Field(default_factory=MatchingConfig)
     limits: LimitsConfig = Field(default_factory=LimitsConfig)
     logging: LoggingConfig = Field(default_factory=LoggingConfig)
+    schedule: ScheduleConfig = Field(default_factory=ScheduleConfig)
+    hooks: HooksConfig = Field(default_factory=HooksConfig)
+    alerts: AlertsConfig = Field(default_factory=AlertsConfig)
+    service: ServiceConfig = Field(default_factory=ServiceConfig)
     path: str | None = Field(default=None, exclude=True)  # the file this came from
 
     def source(self, name: str) -> SourceConfig:
@@ -173,7 +243,7 @@ def load_config(path: str | Path | None = None) -> Config:
             data["database_url"] = raw["database"].get("url", DEFAULT_DATABASE_URL)
         if "sources" in raw:
             data["sources"] = raw["sources"]
-        for section in ("matching", "limits", "logging"):
+        for section in ("matching", "limits", "logging", "schedule", "hooks", "alerts", "service"):
             if section in raw:
                 data[section] = raw[section]
         data["path"] = str(file)

@@ -197,3 +197,24 @@ class AuditRow(Base):
     child_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
     reason: Mapped[str | None] = mapped_column(Text, nullable=True)
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class HookSignatureRow(Base):
+    """A webhook signature already accepted: the same one again is a replay (any worker)."""
+
+    __tablename__ = "hook_signatures"
+
+    signature: Mapped[str] = mapped_column(String(128), primary_key=True)
+    source: Mapped[str] = mapped_column(String(32))
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class AlertSentRow(Base):
+    """The last alert sent for one cause, so a cause alerts at most once an interval."""
+
+    __tablename__ = "alerts_sent"
+
+    cause: Mapped[str] = mapped_column(String(128), primary_key=True)
+    sent_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    count: Mapped[int] = mapped_column(Integer, default=0)  # alerts sent for it in all
+    last_value: Mapped[int] = mapped_column(Integer, default=0)  # e.g. dead letters then
