@@ -31,7 +31,10 @@ app = typer.Typer(
     help="The child-record bridge: syncs Primero and OSCaR, links each child across systems "
     "under one stable child id, and routes referrals.",
     no_args_is_help=True,
-    add_completion=False,
+    epilog="Exit codes (every command): 0 done; 1 unexpected error; 2 bad usage; 3 done, but "
+    "something needs attention (quarantined records, a failed source, dead letters); 4 another "
+    "sync is running; 5 configuration or database problem.",
+    add_completion=True,
     pretty_exceptions_enable=False,
 )
 db_app = typer.Typer(help="The bridge's own database.", no_args_is_help=True)
@@ -127,7 +130,7 @@ def main_options(
         typer.Option(
             "--log-format",
             help="Log lines on stderr as 'plain' text or 'json' (one object a line, for a log "
-            "collector). Default: [logging] format in the config, else plain.",
+            "collector). Default: the config's logging format, else plain.",
             show_default=False,
         ),
     ] = None,

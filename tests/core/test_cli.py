@@ -68,3 +68,13 @@ def test_status_and_exports_on_an_empty_database(tmp_path: Path, monkeypatch) ->
     assert result.output.splitlines() == ["system,record_id,child_id"]
     result = runner.invoke(app, ["review", "export", "--format", "csv"])
     assert result.output.splitlines() == ["system_a,record_id_a,system_b,record_id_b,score"]
+
+
+def test_help_lists_the_exit_codes_and_completion_installs() -> None:
+    result = runner.invoke(app, ["--help"])
+    assert result.exit_code == 0
+    flat = " ".join(result.output.split())
+    assert "Exit codes" in flat and "4 another sync is running" in flat
+    assert "--install-completion" in result.output
+    shown = runner.invoke(app, ["--show-completion", "bash"])
+    assert shown.exit_code == 0 and "complete" in shown.output
