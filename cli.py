@@ -11,6 +11,8 @@ import csv
 import json
 import logging
 import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -81,11 +83,13 @@ def err(message: str) -> None:
     typer.echo(message, err=True)
 
 
-def progress(message: str) -> None:
-    """Progress of long work on stderr, in the log format chosen (plain or JSON lines)."""
-    from bridge.logs import progress as write
+@contextmanager
+def reporter(quiet: bool) -> Iterator[Callable[[str], None] | None]:
+    """Progress of long work on stderr: bars on a terminal, else lines in the log format."""
+    from bridge.progress import reporter as choose
 
-    write(message)
+    with choose(quiet) as shown:
+        yield shown
 
 
 def fail(message: str, code: int) -> typer.Exit:
@@ -234,13 +238,10 @@ def sync(
 
     try:
         store = get_store()
-        report = run_sync(
-            state.config,
-            store,
-            source_names=source or None,
-            since=since,
-            progress=None if quiet else progress,
-        )
+        with reporter(quiet) as shown:
+            report = run_sync(
+                state.config, store, source_names=source or None, since=since, progress=shown
+            )
     except LockHeld as exc:
         raise fail(str(exc), EXIT_LOCKED) from None
     except ConfigError as exc:
@@ -266,15 +267,16 @@ def import_file(
 
     try:
         store = get_store()
-        report = run_import(
-            store,
-            system=system,
-            path=file,
-            mappings_dir=state.config.mappings_path,
-            config=state.config,
-            progress=None if quiet else progress,
-            page_size=page_size,
-        )
+        with reporter(quiet) as shown:
+            report = run_import(
+                store,
+                system=system,
+                path=file,
+                mappings_dir=state.config.mappings_path,
+                config=state.config,
+                progress=shown,
+                page_size=page_size,
+            )
     except LockHeld as exc:
         raise fail(str(exc), EXIT_LOCKED) from None
     except ConfigError as exc:
@@ -907,9 +909,9 @@ def referrals_run(
     from bridge.referrals.service import route_and_deliver
 
     try:
-        report = route_and_deliver(
-            state.config, get_store(), None, None if quiet else progress, wait_up_to=wait
-        )
+        store = get_store()
+        with reporter(quiet) as shown:
+            report = route_and_deliver(state.config, store, None, shown, wait_up_to=wait)
     except ConfigError as exc:
         raise fail(str(exc), EXIT_CONFIG) from None
     for line in report.lines():

@@ -111,6 +111,11 @@ def configure(
     _format = fmt
 
 
+def current_format() -> str:
+    """The log format configured last ("plain" or "json")."""
+    return _format
+
+
 def progress(message: str) -> None:
     """A progress line of long work: plain text on stderr, or a JSON line in the JSON format."""
     _to_stderr(message, logging.getLogger(PROGRESS), logging.INFO, "progress")
