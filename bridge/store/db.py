@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -48,9 +49,25 @@ def _alembic_config(engine: Engine) -> AlembicConfig:
     return cfg
 
 
+def _create_private(url: str) -> None:
+    """Create a new SQLite file readable by its owner only (0600): SQLite then gives its
+    journal and WAL files the same mode. An existing file keeps the mode it has."""
+    from sqlalchemy.engine import make_url
+
+    database = make_url(url).database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    path = Path(database)
+    if path.exists() or not path.parent.is_dir():
+        return
+    with suppress(FileExistsError):
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+
+
 def make_engine(url: str) -> Engine:
     try:
         if url.startswith("sqlite"):
+            _create_private(url)
             engine = create_engine(url, connect_args={"timeout": 30}, json_serializer=json_dumps)
 
             @event.listens_for(engine, "connect")

@@ -5,7 +5,7 @@ import sys
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 
 from bridge.runlock import LockHeld, lock_holder, run_lock
 from bridge.store.db import current_revision, head_revision, open_store, upgrade
@@ -73,3 +73,24 @@ def test_lock_of_another_host_with_fresh_heartbeat_is_kept(store) -> None:
         pass
     holder = lock_holder(store)
     assert (holder.host, holder.pid, holder.run_id) == ("elsewhere", 1, 7)
+
+
+def test_a_new_sqlite_store_and_its_journal_are_private(tmp_path) -> None:
+    import stat
+
+    old = os.umask(0o022)  # the usual umask, which would make it 0644
+    try:
+        store = open_store(f"sqlite:///{tmp_path / 'private.db'}")
+        with store.session() as session:
+            session.execute(text("SELECT 1"))
+        modes = {
+            p.name: stat.S_IMODE(p.stat().st_mode)
+            for p in tmp_path.iterdir()
+            if p.name.startswith("private.db")
+        }
+        store.close()
+    finally:
+        os.umask(old)
+    assert modes["private.db"] == 0o600
+    assert all(mode == 0o600 for mode in modes.values()), modes
+    assert "private.db-wal" in modes  # the journal was checked too
