@@ -231,6 +231,8 @@ def claim(store: Store, owner: str, lease_seconds: float, limit: int) -> list[in
                 )
             )
         }
+        # PostgreSQL: rows another worker is leasing right now are skipped, not waited for
+        # (FOR UPDATE SKIP LOCKED); SQLite has one writer at a time and no such clause
         candidates = session.execute(
             select(
                 OutboxRow.id,
@@ -242,24 +244,26 @@ def claim(store: Store, owner: str, lease_seconds: float, limit: int) -> list[in
             .where(OutboxRow.state.in_(OPEN_STATES), OutboxRow.next_attempt_at <= now, free)
             .order_by(OutboxRow.next_attempt_at, OutboxRow.id)
             .limit(limit * 4)
+            .with_for_update(skip_locked=True)
         ).all()
-    chosen: list[int] = []
-    taken: set[tuple[str | None, str]] = set()
-    for row_id, state, kind, destination, record in candidates:
-        pair = (destination, record)
-        if kind == REFERRAL and (pair in taken or (state == PENDING and pair in busy)):
-            continue
-        with store.session() as session:
+        chosen: list[int] = []
+        taken: set[tuple[str | None, str]] = set()
+        for row_id, state, kind, destination, record in candidates:
+            pair = (destination, record)
+            if kind == REFERRAL and (pair in taken or (state == PENDING and pair in busy)):
+                continue
+            # the lease is taken only if the row is still free (compare and set): two
+            # workers never hold one row, whatever the database's locking
             leased = session.execute(
                 update(OutboxRow)
                 .where(OutboxRow.id == row_id, OutboxRow.state.in_(OPEN_STATES), free)
                 .values(lease_owner=owner, lease_until=now + timedelta(seconds=lease_seconds))
             ).rowcount
-        if leased == 1:
-            chosen.append(row_id)
-            taken.add(pair)
-        if len(chosen) >= limit:
-            break
+            if leased == 1:
+                chosen.append(row_id)
+                taken.add(pair)
+            if len(chosen) >= limit:
+                break
     return chosen
 
 
