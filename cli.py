@@ -1049,6 +1049,60 @@ def relink() -> None:
 # == end of mapping commands ==
 
 
+# == report (issue 16) ==
+@app.command()
+def report(
+    as_of: Annotated[
+        str | None,
+        typer.Option(
+            "--as-of",
+            help="Count the records held on this day (YYYY-MM-DD), ages at this day. "
+            "Default: the day of the store's newest run (the same store gives the same report).",
+        ),
+    ] = None,
+    format: Annotated[str, typer.Option("--format", help="html, csv or json.")] = "html",
+    lang: Annotated[str, typer.Option("--lang", help="en or km (HTML only).")] = "en",
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write here instead of stdout.")
+    ] = None,
+    suppress_below: Annotated[
+        int | None,
+        typer.Option(
+            "--suppress-below",
+            help="Show counts below N as '<N' (and hide a second cell where a total would "
+            "reveal one). Default: [report] suppress_below, 5.",
+            min=1,
+        ),
+    ] = None,
+) -> None:
+    """Nation-wide figures on unique children, with the model's estimate beside the ids."""
+    from datetime import date
+
+    from bridge.report.figures import build_report
+    from bridge.report.render import LANGUAGES, to_csv, to_html, to_json
+    from bridge.report.suppress import suppress
+
+    if format not in ("html", "csv", "json"):
+        raise typer.BadParameter("use html, csv or json", param_hint="--format")
+    if lang not in LANGUAGES:
+        raise typer.BadParameter("use en or km", param_hint="--lang")
+    try:
+        day = date.fromisoformat(as_of) if as_of else None
+    except ValueError:
+        raise typer.BadParameter("a date as YYYY-MM-DD", param_hint="--as-of") from None
+    threshold = suppress_below or state.config.report.suppress_below
+    store = get_store()
+    with store.session() as session:
+        figures = suppress(build_report(session, as_of=day), threshold)
+    text = {"html": lambda: to_html(figures, lang), "csv": lambda: to_csv(figures),
+            "json": lambda: to_json(figures)}[format]()  # fmt: skip
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        output.write_text(text, encoding="utf-8")
+        err(f"report as of {figures.as_of} written to {output}")
+
+
 def main() -> None:
     try:
         app()

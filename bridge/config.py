@@ -185,6 +185,14 @@ class AlertsConfig(BaseModel):
         return bool(self.webhook_url or (self.smtp_host and self.mail_to))
 
 
+class ReportConfig(BaseModel):
+    """`bridge report`: what may be published."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    suppress_below: int = Field(default=5, ge=1)  # counts 1..N-1 shown as "<N" (1: none hidden)
+
+
 class ServiceConfig(BaseModel):
     """What `GET /readyz` asks of a running service."""
 
@@ -207,6 +215,7 @@ class Config(BaseModel):
     hooks: HooksConfig = Field(default_factory=HooksConfig)
     alerts: AlertsConfig = Field(default_factory=AlertsConfig)
     service: ServiceConfig = Field(default_factory=ServiceConfig)
+    report: ReportConfig = Field(default_factory=ReportConfig)
     path: str | None = Field(default=None, exclude=True)  # the file this came from
 
     def source(self, name: str) -> SourceConfig:
@@ -243,7 +252,7 @@ def load_config(path: str | Path | None = None) -> Config:
             data["database_url"] = raw["database"].get("url", DEFAULT_DATABASE_URL)
         if "sources" in raw:
             data["sources"] = raw["sources"]
-        for section in ("matching", "limits", "logging", "schedule", "hooks", "alerts", "service"):
+        for section in ("matching", "limits", "logging", "schedule", "hooks", "alerts", "service", "report"):
             if section in raw:
                 data[section] = raw[section]
         data["path"] = str(file)
