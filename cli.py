@@ -1057,7 +1057,8 @@ def report(
         typer.Option(
             "--as-of",
             help="Count the records held on this day (YYYY-MM-DD), ages at this day. "
-            "Default: the day of the store's newest run (the same store gives the same report).",
+            "Default: the day of the store's newest run or record (the same store gives the "
+            "same report).",
         ),
     ] = None,
     format: Annotated[str, typer.Option("--format", help="html, csv or json.")] = "html",

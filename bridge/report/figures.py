@@ -12,7 +12,6 @@ its year. Everything is counts: no name, date or id of a child leaves this modul
 from __future__ import annotations
 
 import hashlib
-import json
 import statistics
 import tomllib
 from collections import Counter, defaultdict
@@ -96,6 +95,8 @@ def _most_common(values: list[tuple[int, str]]) -> str:
     """The most common value; ties go to the first system (Primero), then the first seen."""
     if not values:
         return UNKNOWN
+    if len(values) == 1:
+        return values[0][1]
     counts = Counter(v for _, v in values)
     best = max(counts.values())
     return min((order, i, v) for i, (order, v) in enumerate(values) if counts[v] == best)[2]
@@ -120,41 +121,63 @@ def age_band(age: int | None) -> str:
 
 
 def default_as_of(session: Session) -> date:
-    """The day the store's newest run finished (so the same store gives the same report)."""
-    from bridge.store.schema import SyncRunRow
+    """The day of the store's newest run or record, whichever is later (so the same store
+    gives the same report)."""
+    from sqlalchemy import func
 
-    last = session.scalar(
-        select(SyncRunRow.finished_at)
-        .where(SyncRunRow.finished_at.is_not(None))
-        .order_by(SyncRunRow.finished_at.desc())
-        .limit(1)
-    )
-    return _aware(last).date() if last is not None else date(1970, 1, 1)
+    from bridge.store.schema import SourceRecordRow, SyncRunRow
+
+    moments = [
+        session.scalar(select(func.max(SyncRunRow.finished_at))),
+        session.scalar(select(func.max(SourceRecordRow.fetched_at))),
+    ]
+    found = [_aware(m) for m in moments if m is not None]
+    return max(found).date() if found else date(1970, 1, 1)
 
 
 def _children(session: Session, until: datetime) -> dict[str, _Child]:
-    """Each child's records held by ``until``."""
+    """Each child's records held by ``until``: only the fields the report reads, taken out of
+    the JSON by the database (much less to decode than whole records)."""
     from bridge.store.schema import LinkRow, SourceRecordRow
 
+    c = SourceRecordRow.canonical
     children: dict[str, _Child] = defaultdict(_Child)
     rows = session.execute(
         select(
             SourceRecordRow.system,
-            SourceRecordRow.canonical,
+            c["sex"].as_string(),
+            c[("birth", "value")].as_string(),
+            c[("birth", "precision")].as_string(),
+            c[("location", "province_code")].as_string(),
+            c[("location", "code")].as_string(),
+            c["organisation"].as_string(),
+            c["disability"],
+            c["protection_concerns"],
+            c["services"],
             SourceRecordRow.fetched_at,
             LinkRow.child_id,
-        )  # fmt: skip
+        )
         .join(LinkRow, LinkRow.record_pk == SourceRecordRow.id)
         .where(SourceRecordRow.state == "mapped")
         .order_by(SourceRecordRow.system, SourceRecordRow.record_id)
         .execution_options(yield_per=5000)
     )
-    for system, canonical, fetched_at, child_id in rows:
+    for (system, sex, born, precision, province, code, organisation, disability, concerns,
+         services, fetched_at, child_id) in rows:  # fmt: skip
         if fetched_at is not None and _aware(fetched_at) > until:
             continue
-        record = canonical if isinstance(canonical, dict) else json.loads(canonical)
-        record["system"] = system
-        children[child_id].records.append(record)
+        children[child_id].records.append(
+            {
+                "system": system,
+                "sex": sex,
+                "birth": {"value": born, "precision": precision or UNKNOWN},
+                "location": {"province_code": province, "code": code},
+                "organisation": organisation,
+                "disability": disability or [],
+                "protection_concerns": concerns or [],
+                "services": services or [],
+            }
+        )
     return children
 
 
