@@ -24,6 +24,8 @@ if TYPE_CHECKING:
 from adapters.errors import ConfigError
 
 DEFAULT_DATABASE_URL = "sqlite:///bridge.db"
+# the configuration file's sections that are read as they are into Config
+SECTIONS = ("matching", "limits", "logging", "schedule", "hooks", "alerts", "service", "report")
 
 
 class SourceConfig(BaseModel):
@@ -252,7 +254,7 @@ def load_config(path: str | Path | None = None) -> Config:
             data["database_url"] = raw["database"].get("url", DEFAULT_DATABASE_URL)
         if "sources" in raw:
             data["sources"] = raw["sources"]
-        for section in ("matching", "limits", "logging", "schedule", "hooks", "alerts", "service", "report"):
+        for section in SECTIONS:
             if section in raw:
                 data[section] = raw[section]
         data["path"] = str(file)
