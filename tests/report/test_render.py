@@ -81,3 +81,13 @@ def test_the_command_writes_each_format(seeded: Store, tmp_path, monkeypatch) ->
     assert bad.exit_code == 2
     lang = runner.invoke(app, ["report", "--lang", "fr"])
     assert lang.exit_code == 2
+
+
+def test_the_desk_page_hides_small_cells_from_viewers_only(seeded: Store) -> None:
+    from bridge.report.page import report_fragment
+
+    with seeded.session() as session:
+        viewer = report_fragment(session, role="viewer", lang="en")
+        helpdesk = report_fragment(session, role="helpdesk", lang="en")
+    assert "&lt;5" in viewer and "&lt;5" not in helpdesk
+    assert "<html" not in viewer  # a fragment for the desk's own page
