@@ -997,6 +997,7 @@ def mapping_check(
 @app.command()
 def remap(
     source: Annotated[str | None, typer.Argument(help="primero or oscar; default both.")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress lines.")] = False,
 ) -> None:
     """Re-apply the current mappings to stored payloads (no re-fetch) and re-link what changed."""
     from bridge.remap import remap as run_remap
@@ -1005,13 +1006,16 @@ def remap(
     if source not in (None, "primero", "oscar"):
         raise fail("SOURCE is primero or oscar", 2)
     try:
-        report = run_remap(
-            get_store(),
-            system=source,
-            mappings_dir=state.config.mappings_path,
-            matching=state.config.matching,
-            limits=state.config.limits,
-        )
+        store = get_store()
+        with reporter(quiet) as shown:
+            report = run_remap(
+                store,
+                system=source,
+                mappings_dir=state.config.mappings_path,
+                matching=state.config.matching,
+                limits=state.config.limits,
+                progress=shown,
+            )
     except LockHeld as exc:
         raise fail(str(exc), EXIT_LOCKED) from None
     typer.echo(
@@ -1030,13 +1034,17 @@ def remap(
 
 
 @app.command()
-def relink() -> None:
+def relink(
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress lines.")] = False,
+) -> None:
     """Link every stored record again from scratch (after a rule change); human decisions stand."""
     from bridge.relink import relink as run_relink
     from bridge.runlock import LockHeld
 
     try:
-        report = run_relink(get_store(), state.config.matching)
+        store = get_store()
+        with reporter(quiet) as shown:
+            report = run_relink(store, state.config.matching, shown)
     except LockHeld as exc:
         raise fail(str(exc), EXIT_LOCKED) from None
     typer.echo(
@@ -1075,6 +1083,7 @@ def report(
             min=1,
         ),
     ] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress lines.")] = False,
 ) -> None:
     """Nation-wide figures on unique children, with the model's estimate beside the ids."""
     from datetime import date
@@ -1093,8 +1102,8 @@ def report(
         raise typer.BadParameter("a date as YYYY-MM-DD", param_hint="--as-of") from None
     threshold = suppress_below or state.config.report.suppress_below
     store = get_store()
-    with store.session() as session:
-        figures = suppress(build_report(session, as_of=day), threshold)
+    with reporter(quiet) as shown, store.session() as session:
+        figures = suppress(build_report(session, as_of=day, progress=shown), threshold)
     text = {"html": lambda: to_html(figures, lang), "csv": lambda: to_csv(figures),
             "json": lambda: to_json(figures)}[format]()  # fmt: skip
     if output is None:

@@ -10,6 +10,7 @@ an alias of it; a cluster with no id of its own gets a new, never-used one.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 
@@ -44,7 +45,9 @@ class RelinkReport:
     reviews: int = 0
 
 
-def relink(store: Store, config: MatchingConfig) -> RelinkReport:
+def relink(
+    store: Store, config: MatchingConfig, progress: Callable[[str], None] | None = None
+) -> RelinkReport:
     """Relink everything, as a run of its own in ``bridge status`` (command ``relink``) whose
     counts hold the report and the engine's estimates afterwards."""
     report = RelinkReport()
@@ -57,7 +60,11 @@ def relink(store: Store, config: MatchingConfig) -> RelinkReport:
     try:
         with run_lock(store, run_id=run_id):
             with store.session() as session:
+                if progress:
+                    progress("relink: linking every stored record again")
                 _relink(session, config, report)
+            if progress:
+                progress(f"relink: {report.records} records linked; estimating from the model")
             estimates = safely_compute(store, config)
         status = "ok"
     except LockHeld:

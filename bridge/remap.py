@@ -8,6 +8,7 @@ whole remap is one transaction, and what changed is linked in one pass at its en
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import SimpleNamespace
@@ -44,6 +45,7 @@ def remap(
     matching: MatchingConfig | None = None,
     limits: LimitsConfig | None = None,
     batch_size: int = 2000,
+    progress: Callable[[str], None] | None = None,
 ) -> RemapReport:
     """Re-map every stored record of ``system`` (both by default) in one transaction (all or
     nothing: a remap that is killed leaves the store as it was), then link what changed in one
@@ -69,7 +71,12 @@ def remap(
                 _remap_batch(
                     session, ids[start : start + batch_size], mapping, linker, report, touched
                 )
+                if progress:
+                    done = min(start + batch_size, len(ids))
+                    progress(f"{kind}: {done} records re-mapped of {len(ids)}")
         if touched:  # nothing changed: the index is not even loaded
+            if progress:
+                progress(f"linking: {len(touched)} records that changed")
             report.links.add(linker.link(session, touched))
         if waiting_count(session):  # a backlog a killed run left: linked now too
             report.links.add(linker.link_backlog(session))

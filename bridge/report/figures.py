@@ -15,6 +15,7 @@ import hashlib
 import statistics
 import tomllib
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from pathlib import Path
@@ -326,7 +327,11 @@ def _referrals(session: Session, until: datetime) -> list[Table]:
 
 
 def build_report(
-    session: Session, *, as_of: date | None = None, mappings: Path = MAPPINGS
+    session: Session,
+    *,
+    as_of: date | None = None,
+    mappings: Path = MAPPINGS,
+    progress: Callable[[str], None] | None = None,
 ) -> Report:
     """Every figure of the report, before suppression."""
     from bridge.estimates import latest
@@ -337,7 +342,11 @@ def build_report(
     until = _end_of(day)
     care = care_rules(mappings)
     children = _children(session, until)
+    if progress:
+        progress(f"report: {sum(len(c.records) for c in children.values())} records read")
     described = [_describe(c, day, care) for c in children.values()]
+    if progress:
+        progress(f"report: {len(described)} children counted")
     registrations = sum(d["registrations"] for d in described)
     estimates = latest(session) or {}
     linked = len(described)
