@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import json
 import logging
+import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -497,7 +498,7 @@ def demo(
     ),
 ) -> None:
     """Start the sandbox in-process, sync both systems, print what happened."""
-    from bridge.demo import run_demo
+    from bridge.demo import demo_logins, run_demo
 
     err(f"starting sandbox Primero and OSCaR with {children} synthetic children ...")
     result = run_demo(children=children, seed=seed, database=database, progress=err)
@@ -521,6 +522,9 @@ def demo(
     typer.echo(f"  run {result.report.run_id}: {result.report.status}")
     typer.echo(f"  database: {st.database}")
     typer.echo(f"  next: BRIDGE_DATABASE_URL=sqlite:///{database} bridge status")
+    password = demo_logins(result.store)
+    typer.echo(f"  the desk: bridge serve --database {database}, then open http://127.0.0.1:8080/")
+    typer.echo(f"    and log in as demo (helpdesk), demo-admin or demo-viewer, password {password}")
 
 
 # == helpdesk commands (issue 5): review list/show/merge/distinct, children show/split, undo,
@@ -532,7 +536,13 @@ audit_app = typer.Typer(
 app.add_typer(audit_app, name="audit")
 
 HelpdeskBy = Annotated[
-    str | None, typer.Option("--by", help="Who you are (name or user id); recorded in the audit.")
+    str | None,
+    typer.Option(
+        "--by",
+        envvar="BRIDGE_USER",
+        help="Who you are (name or user id), default $BRIDGE_USER; recorded in the audit "
+        "(as typed: the audit row says it came from the command line).",
+    ),
 ]
 HelpdeskReason = Annotated[
     str | None,
@@ -544,21 +554,19 @@ def _helpdesk_decide(action: Any, by: str | None, reason: str | None) -> None:
     """Run one decision in one transaction, print it, then write the links back. A decision
     waits for no sync: it takes the sync lock, so a running sync's view of children stays true."""
     from bridge.helpdesk import HelpdeskError
+    from bridge.helpdesk.decide import decide
     from bridge.helpdesk.service import require_attribution
-    from bridge.helpdesk.writeback import write_back
-    from bridge.runlock import LockHeld, run_lock
+    from bridge.runlock import LockHeld
 
     try:
         require_attribution(by, reason)
-        store = get_store()
-        with run_lock(store), store.session() as session:
-            result = action(session)
+        decided = decide(get_store(), action, config=state.config)
     except HelpdeskError as exc:
         raise fail(str(exc), 2) from None
     except LockHeld as exc:
         raise fail(str(exc), EXIT_LOCKED) from None
-    typer.echo(result.message)
-    outcome = write_back(store, result.children, result.involved, config=state.config)
+    typer.echo(decided.result.message)
+    outcome = decided.outcome
     if outcome.queued and outcome.delivery is not None:
         typer.echo(
             f"links: {outcome.delivery.delivered} of {outcome.queued} write(s) delivered"
@@ -1111,6 +1119,120 @@ def report(
     else:
         output.write_text(text, encoding="utf-8")
         err(f"report as of {figures.as_of} written to {output}")
+
+
+# -- the desk in a browser ----------------------------------------------------------------
+users_app = typer.Typer(
+    help="Who may log in to the desk (`bridge serve`), with which role.", no_args_is_help=True
+)
+app.add_typer(users_app, name="users")
+ROLE_HELP = "admin (users, audit log, runs; read-only), helpdesk (decides), viewer (counts)."
+
+
+def _actor() -> str:
+    import getpass
+
+    return os.environ.get("BRIDGE_USER") or f"cli:{getpass.getuser()}"
+
+
+def _password(name: str) -> str:
+    given = os.environ.get("BRIDGE_USER_PASSWORD")
+    if given:
+        return given
+    if not sys.stdin.isatty():
+        raise fail("no terminal to type a password: set BRIDGE_USER_PASSWORD", 2)
+    return str(typer.prompt(f"password for {name}", hide_input=True, confirmation_prompt=True))
+
+
+def _users_change(change: Callable[[Any], Any]) -> Any:
+    from bridge.helpdesk import HelpdeskError
+
+    try:
+        with get_store().session() as session:
+            return change(session)
+    except HelpdeskError as exc:
+        raise fail(str(exc), 2) from None
+
+
+@users_app.command("add")
+def users_add(
+    name: Annotated[str, typer.Argument(help="Login name.")],
+    role: Annotated[str, typer.Option("--role", help=ROLE_HELP)] = "helpdesk",
+    lang: Annotated[str, typer.Option("--lang", help="Desk language: en or km.")] = "en",
+) -> None:
+    """Add a user. The password is typed twice, or read from $BRIDGE_USER_PASSWORD."""
+    from bridge.helpdesk.users import ROLES, add_user
+
+    if role not in ROLES:
+        raise fail(f"--role must be one of {', '.join(ROLES)}", 2)
+    if lang not in ("en", "km"):
+        raise fail("--lang must be en or km", 2)
+    password = _password(name)
+    user = _users_change(
+        lambda session: add_user(session, name, role, password, by=_actor(), lang=lang)
+    )
+    typer.echo(f"user {user.name} added ({user.role})")
+
+
+@users_app.command("list")
+def users_list() -> None:
+    """Every user with role and state."""
+    from bridge.helpdesk.users import list_users
+
+    for user in _users_change(list_users):
+        state = "disabled" if user.disabled else "active"
+        typer.echo(f"{user.name}\t{user.role}\t{state}\t{user.lang}")
+
+
+@users_app.command("disable")
+def users_disable(name: Annotated[str, typer.Argument(help="Login name.")]) -> None:
+    """Stop a user logging in (their open logins end now)."""
+    from bridge.helpdesk.users import disable_user
+
+    _users_change(lambda session: disable_user(session, name, by=_actor()))
+    typer.echo(f"user {name} disabled")
+
+
+@users_app.command("reset")
+def users_reset(name: Annotated[str, typer.Argument(help="Login name.")]) -> None:
+    """A new password (typed twice, or $BRIDGE_USER_PASSWORD); enables and unlocks the user."""
+    from bridge.helpdesk.users import reset_user
+
+    password = _password(name)
+    _users_change(lambda session: reset_user(session, name, password, by=_actor()))
+    typer.echo(f"user {name}: new password set, account enabled")
+
+
+@app.command()
+def serve(
+    host: Annotated[
+        str, typer.Option(help="Address to listen on (loopback; put TLS in front).")
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8080,
+    database: Annotated[
+        Path | None,
+        typer.Option(help="SQLite file to serve (instead of the configured database)."),
+    ] = None,
+) -> None:
+    """Run the helpdesk in a browser, with the schedule, webhooks, /metrics and health checks
+    (see the README's "Operations"). Stop with Ctrl-C."""
+    import uvicorn
+
+    from bridge.web.app import create_app
+
+    config = state.config
+    if database is not None:
+        if not database.exists():
+            raise fail(f"{database} does not exist (make it with `bridge demo` or a sync)", 5)
+        config = config.model_copy(update={"database_url": f"sqlite:///{database}"})
+    try:
+        from bridge.store.db import open_store
+
+        store = open_store(config.database_url, migrate=True)
+    except ConfigError as exc:
+        raise fail(str(exc), EXIT_CONFIG) from None
+    err(f"desk on http://{host}:{port}/ (database {store.engine.url.render_as_string()})")
+    uvicorn.run(create_app(config, store), host=host, port=port, log_config=None, access_log=False)
 
 
 def main() -> None:

@@ -25,7 +25,17 @@ from adapters.errors import ConfigError
 
 DEFAULT_DATABASE_URL = "sqlite:///bridge.db"
 # the configuration file's sections that are read as they are into Config
-SECTIONS = ("matching", "limits", "logging", "schedule", "hooks", "alerts", "service", "report")
+SECTIONS = (
+    "matching",
+    "limits",
+    "logging",
+    "schedule",
+    "hooks",
+    "alerts",
+    "service",
+    "report",
+    "desk",
+)
 
 
 class SourceConfig(BaseModel):
@@ -204,6 +214,20 @@ class ServiceConfig(BaseModel):
     metrics_token_env: str | None = None  # if set: /metrics wants "Authorization: Bearer ..."
 
 
+class DeskConfig(BaseModel):
+    """The helpdesk in a browser (`bridge serve`): logins and sessions."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    session_minutes: int = Field(default=480, ge=1)  # a login lasts at most this long
+    idle_minutes: int = Field(default=30, ge=1)  # and ends after this long without a request
+    max_failed_logins: int = Field(default=5, ge=1)  # then the account is locked ...
+    lockout_minutes: int = Field(default=15, ge=1)  # ... for this long
+    secure_cookies: bool = False  # true behind TLS (the reverse proxy): cookies only on https
+    default_lang: Literal["en", "km"] = "en"
+    page_size: int = Field(default=50, ge=1, le=500)  # queue rows a page
+
+
 class Config(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -218,6 +242,7 @@ class Config(BaseModel):
     alerts: AlertsConfig = Field(default_factory=AlertsConfig)
     service: ServiceConfig = Field(default_factory=ServiceConfig)
     report: ReportConfig = Field(default_factory=ReportConfig)
+    desk: DeskConfig = Field(default_factory=DeskConfig)
     path: str | None = Field(default=None, exclude=True)  # the file this came from
 
     def source(self, name: str) -> SourceConfig:

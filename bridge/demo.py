@@ -80,3 +80,20 @@ def run_demo(
         store = open_store(config.database_url)
         report = run_sync(config, store, progress=progress)
     return DemoResult(report=report, status=status(store), store=store, served=served)
+
+
+DEMO_USERS = (("demo", "helpdesk"), ("demo-admin", "admin"), ("demo-viewer", "viewer"))
+
+
+def demo_logins(store: Store) -> str:
+    """Desk logins for the demo's database (one per role), all with one fresh random
+    password, which is returned: the demo prints it, it is stored only as a hash."""
+    import secrets
+
+    from bridge.helpdesk.users import add_user
+
+    password = secrets.token_urlsafe(12)
+    with store.session() as session:
+        for name, role in DEMO_USERS:
+            add_user(session, name, role, password, by="bridge demo")
+    return password

@@ -7,6 +7,9 @@ decision and review ids), never names or dates of birth.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,6 +19,19 @@ from sqlalchemy.orm import Session
 from bridge.children import resolve
 from bridge.identity import normalise_child_id
 from bridge.store.schema import AuditRow, ChildRow
+
+# where the actor was when they acted: "cli" (the name from --by or $BRIDGE_USER, as typed)
+# or "desk" (a user logged in to `bridge serve`); every audit row says which
+_channel: ContextVar[str] = ContextVar("audit_channel", default="cli")
+
+
+@contextmanager
+def audit_channel(name: str) -> Iterator[None]:
+    token = _channel.set(name)
+    try:
+        yield
+    finally:
+        _channel.reset(token)
 
 
 def record_audit(
@@ -29,7 +45,11 @@ def record_audit(
 ) -> AuditRow:
     """Add one audit row in the caller's transaction (it commits or rolls back with it)."""
     row = AuditRow(
-        actor=actor, action=action, child_id=child_id, reason=reason, details=details or {}
+        actor=actor,
+        action=action,
+        child_id=child_id,
+        reason=reason,
+        details={**(details or {}), "via": _channel.get()},
     )
     session.add(row)
     session.flush()

@@ -218,3 +218,34 @@ class AlertSentRow(Base):
     sent_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     count: Mapped[int] = mapped_column(Integer, default=0)  # alerts sent for it in all
     last_value: Mapped[int] = mapped_column(Integer, default=0)  # e.g. dead letters then
+
+
+class DeskUserRow(Base):
+    """A person who logs in to the desk (`bridge users`): the `by` of what they decide."""
+
+    __tablename__ = "desk_users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    role: Mapped[str] = mapped_column(String(16))  # admin | helpdesk | viewer
+    password_hash: Mapped[str] = mapped_column(String(256))  # argon2id, never the password
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)  # since the last good one
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    lang: Mapped[str] = mapped_column(String(8), default="en")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class DeskSessionRow(Base):
+    """A login: the cookie holds a random token, the table its SHA-256 (a stolen table
+    opens no session)."""
+
+    __tablename__ = "desk_sessions"
+    __table_args__ = (Index("ix_desk_sessions_user", "user_id"),)
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("desk_users.id"))
+    csrf: Mapped[str] = mapped_column(String(64))  # the token every form of this login carries
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -1,0 +1,230 @@
+"""The review queue as the desk works it: every open item with what the desk filters and
+orders on (kind, systems, provinces, age, and why its answer matters now), counts per
+filter, and the order that puts first the pairs whose answer matters now.
+
+An answer matters now when one of the pair's children has a referral still on its way (in the
+outbox, not yet delivered or dead) or an open case. Building the list reads every open item's
+records once; :class:`Worklists` keeps it per store until the store changes (a new or resolved
+item, a decision, a sync run), so paging and filtering a national queue costs no database work.
+Nothing here is personal data: ids, scores, province codes, states.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from bridge.linking import split_key
+from bridge.referrals.tables import DEAD, DELIVERED, REFERRAL, OutboxRow
+from bridge.reports import child_of_keys, open_reviews
+from bridge.store.schema import DecisionRow, ReviewItemRow, SourceRecordRow, SyncRunRow
+
+OPEN_CASE = frozenset({"open", "active", "accepted", "referred", "identified"})
+ORDERS = ("urgent", "score", "oldest")
+AGE_BANDS = ((1, "under a day"), (7, "under a week"), (30, "under a month"), (None, "older"))
+
+
+@dataclass(frozen=True)
+class WorkItem:
+    id: int
+    kind: str  # possible | audit
+    key_a: str
+    key_b: str
+    score: float
+    created_at: datetime
+    rank: int  # the engine's order (best first)
+    systems: tuple[str, ...]
+    provinces: tuple[str, ...]
+    children: tuple[str, ...]
+    referral: bool  # a child of the pair has a referral on its way
+    open_case: bool  # a record of the pair is an open case
+
+    @property
+    def urgent(self) -> bool:
+        return self.referral or self.open_case
+
+    def age_days(self, now: datetime) -> float:
+        return (now - self.created_at).total_seconds() / 86400
+
+
+@dataclass(frozen=True)
+class WorkFilter:
+    province: str | None = None
+    min_score: float | None = None
+    max_score: float | None = None
+    older_than_days: float | None = None
+    system: str | None = None
+    kind: str | None = None  # possible | audit
+    order: str = "urgent"
+
+    def keeps(self, item: WorkItem, now: datetime) -> bool:
+        return (
+            (self.province is None or self.province in item.provinces)
+            and (self.min_score is None or item.score >= self.min_score)
+            and (self.max_score is None or item.score <= self.max_score)
+            and (self.older_than_days is None or item.age_days(now) >= self.older_than_days)
+            and (self.system is None or self.system in item.systems)
+            and (self.kind is None or item.kind == self.kind)
+        )
+
+
+@dataclass
+class Counts:
+    total: int = 0
+    shown: int = 0
+    urgent: int = 0
+    by_kind: Counter[str] = field(default_factory=Counter)
+    by_system: Counter[str] = field(default_factory=Counter)
+    by_province: Counter[str] = field(default_factory=Counter)
+    by_age: Counter[str] = field(default_factory=Counter)
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _record_facts(session: Session, keys: set[str]) -> dict[str, tuple[str, str]]:
+    """key -> (province code, case status) of the stored records."""
+    by_id: dict[str, set[str]] = {}
+    for key in keys:
+        system, record_id = split_key(key)
+        by_id.setdefault(record_id, set()).add(system)
+    out: dict[str, tuple[str, str]] = {}
+    ids = sorted(by_id)
+    for start in range(0, len(ids), 500):
+        rows = session.execute(
+            select(
+                SourceRecordRow.system, SourceRecordRow.record_id, SourceRecordRow.canonical
+            ).where(SourceRecordRow.record_id.in_(ids[start : start + 500]))
+        )
+        for system, record_id, canonical in rows:
+            if system in by_id.get(record_id, ()):
+                c = canonical or {}
+                loc = c.get("location") or {}
+                code = loc.get("province_code") or (loc.get("code") or "")[:2]
+                out[f"{system}:{record_id}"] = (code or "", str(c.get("status") or ""))
+    return out
+
+
+def _referring_children(session: Session) -> set[str]:
+    rows = session.scalars(
+        select(OutboxRow.child_id).where(
+            OutboxRow.kind == REFERRAL,
+            OutboxRow.state.not_in((DELIVERED, DEAD)),
+            OutboxRow.child_id.is_not(None),
+        )
+    )
+    return {c for c in rows if c}
+
+
+def build_worklist(session: Session) -> list[WorkItem]:
+    """Every open item still worth an answer, in the engine's order."""
+    items: list[ReviewItemRow] = open_reviews(session)
+    keys = {k for i in items for k in (i.key_a, i.key_b)}
+    facts = _record_facts(session, keys)
+    child = child_of_keys(session, keys)
+    referring = _referring_children(session)
+    out = []
+    for rank, i in enumerate(items):
+        pair = (i.key_a, i.key_b)
+        kids = tuple(dict.fromkeys(child[k] for k in pair if k in child))
+        out.append(
+            WorkItem(
+                id=i.id,
+                kind=i.kind,
+                key_a=i.key_a,
+                key_b=i.key_b,
+                score=i.score,
+                created_at=_aware(i.created_at),
+                rank=rank,
+                systems=tuple(dict.fromkeys(split_key(k)[0] for k in pair)),
+                provinces=tuple(dict.fromkeys(p for k in pair if (p := facts.get(k, ("", ""))[0]))),
+                children=kids,
+                referral=any(c in referring for c in kids),
+                open_case=any(facts.get(k, ("", ""))[1] in OPEN_CASE for k in pair),
+            )
+        )
+    return out
+
+
+def _age_band(days: float) -> str:
+    for limit, label in AGE_BANDS:
+        if limit is None or days < limit:
+            return label
+    return AGE_BANDS[-1][1]
+
+
+def select_work(
+    items: list[WorkItem], wanted: WorkFilter, *, now: datetime | None = None
+) -> tuple[list[WorkItem], Counts]:
+    """The items ``wanted`` keeps, in its order, and the counts of the whole queue."""
+    now = now or datetime.now(UTC)
+    counts = Counts(total=len(items))
+    for item in items:
+        counts.by_kind[item.kind] += 1
+        counts.urgent += item.urgent
+        counts.by_age[_age_band(item.age_days(now))] += 1
+        for system in item.systems:
+            counts.by_system[system] += 1
+        for province in item.provinces:
+            counts.by_province[province] += 1
+    kept = [i for i in items if wanted.keeps(i, now)]
+    if wanted.order == "oldest":
+        kept.sort(key=lambda i: (i.created_at, i.id))
+    elif wanted.order == "urgent":
+        kept.sort(key=lambda i: (not i.referral, not i.open_case, i.rank))
+    counts.shown = len(kept)
+    return kept, counts
+
+
+def store_version(session: Session) -> tuple[Any, ...]:
+    """A cheap fingerprint that changes whenever the worklist may have."""
+    reviews = session.execute(
+        select(func.max(ReviewItemRow.id), func.count(), func.max(ReviewItemRow.resolved_at))
+    ).one()
+    return (
+        *reviews,
+        session.scalar(select(func.max(DecisionRow.id))),
+        session.scalar(select(func.max(SyncRunRow.id))),
+        session.scalar(select(func.max(SyncRunRow.finished_at))),
+        *session.execute(select(func.count(), func.max(OutboxRow.updated_at))).one(),
+    )
+
+
+class Worklists:
+    """The worklist of one store, rebuilt when :func:`store_version` changes (and at most
+    ``max_age`` old, for changes the fingerprint cannot see)."""
+
+    def __init__(self, max_age: timedelta = timedelta(minutes=5)) -> None:
+        self._lock = threading.Lock()
+        self._version: tuple[Any, ...] | None = None
+        self._built: datetime | None = None
+        self._items: list[WorkItem] = []
+        self.max_age = max_age
+
+    def get(self, session: Session) -> list[WorkItem]:
+        version = store_version(session)
+        now = datetime.now(UTC)
+        with self._lock:
+            fresh = self._built is not None and now - self._built < self.max_age
+            if version != self._version or not fresh:
+                self._items = build_worklist(session)
+                self._version, self._built = version, now
+            return self._items
+
+    def next_after(self, session: Session, item_id: int, wanted: WorkFilter) -> int | None:
+        """The item after ``item_id`` in the order ``wanted`` gives (else the first)."""
+        kept, _ = select_work(self.get(session), wanted)
+        ids = [i.id for i in kept if i.id != item_id]
+        order = [i.id for i in kept]
+        if item_id in order:
+            after = order[order.index(item_id) + 1 :]
+            if after:
+                return after[0]
+        return ids[0] if ids else None
