@@ -80,6 +80,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--store", type=Path, help="an existing store (SQLite file)")
     parser.add_argument("--requests", type=int, default=100, help="requests per page")
+    parser.add_argument("--decisions", type=int, default=20, help="decisions to time")
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="bridge-bench-web-"))
@@ -126,13 +127,25 @@ def main() -> None:
                 lambda: client.get("/find", params=searches.pop()), args.requests
             ),  # fmt: skip
         }
+        # decisions: each changes the store, so the next queue view rebuilds its list
+        decided = rng.sample(list(items), args.decisions)
+        csrf = client.get("/review").text.split('name="csrf" value="', 1)[1].split('"', 1)[0]
+
+        def decide() -> httpx.Response:
+            answer = client.post(
+                f"/review/{decided.pop()}/decide",
+                data={"csrf": csrf, "answer": "distinct", "reason": "bench"},
+            )
+            return client.get("/review") if answer.status_code in (200, 303) else answer
+
+        results["decide + queue"] = timed(decide, args.decisions)
     server.should_exit = True
     print(f"store: {records} records, {len(items)} open review items")
     print(f"first queue request (builds the worklist): {first_queue * 1000:.0f} ms")
     print(f"first find request (builds the name index): {first_find * 1000:.0f} ms")
-    print(f"{'page':<14} {'median ms':>10} {'p95 ms':>8} {'max ms':>8}")
+    print(f"{'page':<16} {'median ms':>10} {'p95 ms':>8} {'max ms':>8}")
     for name, values in results.items():
-        print(f"{name:<14} {statistics.median(values):>10.1f} {p95(values):>8.1f} "
+        print(f"{name:<16} {statistics.median(values):>10.1f} {p95(values):>8.1f} "
               f"{max(values):>8.1f}")  # fmt: skip
     shutil.rmtree(work, ignore_errors=True)
 

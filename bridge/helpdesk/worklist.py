@@ -22,8 +22,14 @@ from sqlalchemy.orm import Session
 
 from bridge.linking import split_key
 from bridge.referrals.tables import DEAD, DELIVERED, REFERRAL, OutboxRow
-from bridge.reports import child_of_keys, open_reviews
-from bridge.store.schema import DecisionRow, ReviewItemRow, SourceRecordRow, SyncRunRow
+from bridge.store.schema import (
+    AUDIT,
+    DecisionRow,
+    LinkRow,
+    ReviewItemRow,
+    SourceRecordRow,
+    SyncRunRow,
+)
 
 OPEN_CASE = frozenset({"open", "active", "accepted", "referred", "identified"})
 ORDERS = ("urgent", "score", "oldest")
@@ -89,27 +95,24 @@ def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def _record_facts(session: Session, keys: set[str]) -> dict[str, tuple[str, str]]:
-    """key -> (province code, case status) of the stored records."""
-    by_id: dict[str, set[str]] = {}
-    for key in keys:
-        system, record_id = split_key(key)
-        by_id.setdefault(record_id, set()).add(system)
-    out: dict[str, tuple[str, str]] = {}
-    ids = sorted(by_id)
-    for start in range(0, len(ids), 500):
-        rows = session.execute(
-            select(
-                SourceRecordRow.system, SourceRecordRow.record_id, SourceRecordRow.canonical
-            ).where(SourceRecordRow.record_id.in_(ids[start : start + 500]))
-        )
-        for system, record_id, canonical in rows:
-            if system in by_id.get(record_id, ()):
-                c = canonical or {}
-                loc = c.get("location") or {}
-                code = loc.get("province_code") or (loc.get("code") or "")[:2]
-                out[f"{system}:{record_id}"] = (code or "", str(c.get("status") or ""))
-    return out
+def _record_facts(session: Session) -> dict[str, tuple[str, str, str]]:
+    """Every linked record's key -> (child id, province code, case status), in one pass with
+    the two fields extracted by the database (no canonical document is decoded)."""
+    c = SourceRecordRow.canonical
+    rows = session.execute(
+        select(
+            SourceRecordRow.system,
+            SourceRecordRow.record_id,
+            LinkRow.child_id,
+            c["location"]["province_code"].as_string(),
+            c["location"]["code"].as_string(),
+            c["status"].as_string(),
+        ).join(LinkRow, LinkRow.record_pk == SourceRecordRow.id)
+    )
+    return {
+        f"{system}:{record_id}": (child, province or (code or "")[:2], status or "")
+        for system, record_id, child, province, code, status in rows
+    }
 
 
 def _referring_children(session: Session) -> set[str]:
@@ -124,30 +127,43 @@ def _referring_children(session: Session) -> set[str]:
 
 
 def build_worklist(session: Session) -> list[WorkItem]:
-    """Every open item still worth an answer, in the engine's order."""
-    items: list[ReviewItemRow] = open_reviews(session)
-    keys = {k for i in items for k in (i.key_a, i.key_b)}
-    facts = _record_facts(session, keys)
-    child = child_of_keys(session, keys)
+    """Every open item still worth an answer (as `bridge review list` has them: possible
+    duplicates whose records are in two children, audits whose records are in one), in the
+    engine's order."""
+    facts = _record_facts(session)
     referring = _referring_children(session)
-    out = []
-    for rank, i in enumerate(items):
-        pair = (i.key_a, i.key_b)
-        kids = tuple(dict.fromkeys(child[k] for k in pair if k in child))
+    rows = session.execute(
+        select(
+            ReviewItemRow.id,
+            ReviewItemRow.kind,
+            ReviewItemRow.key_a,
+            ReviewItemRow.key_b,
+            ReviewItemRow.score,
+            ReviewItemRow.created_at,
+        )
+        .where(ReviewItemRow.state == "open")
+        .order_by(ReviewItemRow.score.desc(), ReviewItemRow.id)
+    )
+    out: list[WorkItem] = []
+    for item_id, kind, key_a, key_b, score, created_at in rows:
+        a, b = facts.get(key_a), facts.get(key_b)
+        if a is None or b is None or (a[0] == b[0]) != (kind == AUDIT):
+            continue
+        kids = tuple(dict.fromkeys((a[0], b[0])))
         out.append(
             WorkItem(
-                id=i.id,
-                kind=i.kind,
-                key_a=i.key_a,
-                key_b=i.key_b,
-                score=i.score,
-                created_at=_aware(i.created_at),
-                rank=rank,
-                systems=tuple(dict.fromkeys(split_key(k)[0] for k in pair)),
-                provinces=tuple(dict.fromkeys(p for k in pair if (p := facts.get(k, ("", ""))[0]))),
+                id=item_id,
+                kind=kind,
+                key_a=key_a,
+                key_b=key_b,
+                score=score,
+                created_at=_aware(created_at),
+                rank=len(out),
+                systems=tuple(dict.fromkeys(split_key(k)[0] for k in (key_a, key_b))),
+                provinces=tuple(dict.fromkeys(p for p in (a[1], b[1]) if p)),
                 children=kids,
                 referral=any(c in referring for c in kids),
-                open_case=any(facts.get(k, ("", ""))[1] in OPEN_CASE for k in pair),
+                open_case=a[2] in OPEN_CASE or b[2] in OPEN_CASE,
             )
         )
     return out
