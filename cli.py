@@ -787,6 +787,33 @@ def audit_list(
     typer.echo(f"{len(entries)} audit row(s)")
 
 
+@audit_app.command("verify")
+def audit_verify() -> None:
+    """Check the audit trail's hash chain: exit 0 if no row was changed, removed or added
+    out of turn, 3 (naming the rows) if one was. Prints the chain's head hash: keep it
+    elsewhere to tell later that the chain was not rebuilt."""
+    from bridge.helpdesk.audit import verify_chain
+    from bridge.store.schema import AuditHeadRow
+
+    with get_store().session() as session:
+        check = verify_chain(session)
+        head = session.get(AuditHeadRow, 1)
+        last = head.last_hash if head is not None else "-"
+    for problem in check.problems[:50]:
+        err(f"  {problem}")
+    before = (
+        f" ({check.before_chain} older row(s) from before the chain)" if check.before_chain else ""
+    )
+    if not check.intact:
+        notice(
+            f"audit trail altered: {len(check.problems)} problem(s) in {check.rows} row(s){before}",
+            "audit_altered",
+            logging.ERROR,
+        )
+        raise typer.Exit(EXIT_ATTENTION)
+    typer.echo(f"audit trail intact: {check.rows} row(s) chained{before}; head {last}")
+
+
 # == end of helpdesk commands ==
 
 

@@ -197,6 +197,22 @@ class AuditRow(Base):
     child_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
     reason: Mapped[str | None] = mapped_column(Text, nullable=True)
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # the hash chain (`bridge audit verify`): the previous row's hash, and this row's, over
+    # the previous hash and this row's content (rows from before migration 0007 have none)
+    prev_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    row_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
+
+
+class AuditHeadRow(Base):
+    """The audit chain's head: the last row's id and hash, and the rows chained. One row,
+    locked by every writer, so two writers never chain onto the same row."""
+
+    __tablename__ = "audit_head"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    last_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    last_hash: Mapped[str] = mapped_column(String(64))
+    rows: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class HookSignatureRow(Base):
