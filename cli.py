@@ -850,6 +850,14 @@ def referrals_list(
     typer.echo(f"{len(rows)} row(s)", err=True)
 
 
+def _child_of(session: Any, row: Any) -> str | None:
+    """The child of an outbox row's source record (rows found before linking have none)."""
+    from bridge.reports import child_of_keys
+
+    key = f"{row.source_system}:{row.source_record_id}"
+    return child_of_keys(session, {key}).get(key)
+
+
 @referrals_app.command("show")
 def referrals_show(
     row_id: Annotated[int, typer.Argument(help="Outbox row id (from `bridge referrals list`).")],
@@ -857,7 +865,12 @@ def referrals_show(
         bool, typer.Option("--reveal", help="Show personal fields instead of *** (audited).")
     ] = False,
     by: Annotated[
-        str | None, typer.Option("--by", help="Who you are; required with --reveal (audited).")
+        str | None,
+        typer.Option(
+            "--by",
+            envvar="BRIDGE_USER",
+            help="Who you are, default $BRIDGE_USER; required with --reveal (audited).",
+        ),
     ] = None,
 ) -> None:
     """What was (or will be) sent for one row; personal fields masked unless --reveal."""
@@ -878,7 +891,7 @@ def referrals_show(
                 session,
                 actor=by or "",
                 action="view_referral",
-                child_id=None,
+                child_id=row.child_id or _child_of(session, row),
                 details={"outbox_row": row.id, "source_key": row.source_key},
             )
         shown = {
@@ -994,7 +1007,9 @@ def mapping_check(
         int, typer.Option(help="Table: records to print in full (problems are always listed).")
     ] = 5,
 ) -> None:
-    """Dry run of a mapping: each record's result, errors, warnings, coverage. Writes nothing."""
+    """Dry run of a mapping: each record's result, errors, warnings, coverage. Writes nothing
+    but an audit row (it shows personal data: who looked, at which children; the user from
+    $BRIDGE_USER, else the login)."""
     from bridge.mapping import check_records, load_mapping, render_json, render_table
     from bridge.mapping_preview import live_payloads, outbound_preview, sample_payloads
 
@@ -1025,8 +1040,24 @@ def mapping_check(
         from bridge.mapping_preview import live_primero_config
 
         report.primero_config = live_primero_config(configured, mapping, report)
+    _audit_mapping_check(kind, report, "live" if live else "sample")
     typer.echo(render_json(report) if fmt == "json" else render_table(report, limit=show))
     raise typer.Exit(report.exit_code)
+
+
+def _audit_mapping_check(kind: str, report: Any, how: str) -> None:
+    """A check prints mapped records, personal data: audited under the children they are."""
+    from bridge.helpdesk.audit import record_disclosure
+
+    keys = [f"{kind}:{r.record_id}" for r in report.records if r.record_id]
+    with get_store().session() as session:
+        record_disclosure(
+            session,
+            actor=_actor(),
+            action="mapping_check",
+            keys=keys,
+            details={"source": kind, "input": how, "checked": report.total},
+        )
 
 
 @app.command()

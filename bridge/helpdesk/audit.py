@@ -73,6 +73,30 @@ def record_audit(
     return row
 
 
+def record_disclosure(
+    session: Session, *, actor: str, action: str, keys: list[str], details: dict[str, Any]
+) -> int:
+    """Personal data of these records (``system:record_id``) was shown: one audit row per
+    child they belong to (so `bridge audit list --child` finds it), and one for those that
+    belong to none in this store. Returns the rows written."""
+    from bridge.reports import child_of_keys
+
+    wanted = set(keys)
+    children = child_of_keys(session, wanted) if wanted else {}
+    by_child: dict[str | None, list[str]] = {}
+    for key in sorted(wanted):
+        by_child.setdefault(children.get(key), []).append(key)
+    for child_id, records in by_child.items():
+        record_audit(
+            session,
+            actor=actor,
+            action=action,
+            child_id=child_id,
+            details={**details, "records": records[:200], "record_count": len(records)},
+        )
+    return len(by_child)
+
+
 # -- the hash chain -----------------------------------------------------------------------
 HEAD = 1
 GENESIS = "0" * 64

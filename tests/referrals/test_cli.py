@@ -10,6 +10,7 @@ from bridge.sandbox import start_sandbox
 from bridge.store.db import open_store
 from bridge.store.schema import AuditRow
 from cli import app
+from tests.helpdesk.factory import add_record, child_record
 from tests.referrals import helpers as h
 
 
@@ -45,6 +46,15 @@ def test_list_show_retry_replay(tmp_path: Path, db_url: str) -> None:
     with store.session() as session:
         audit = session.query(AuditRow).filter_by(action="view_referral").one()
         assert audit.actor == "helpdesk-1" and audit.details["outbox_row"] == sent_id
+        # under the child's id, so `bridge audit list --child` finds it
+        source = session.get(OutboxRow, sent_id).source_record_id
+    # once the referred child's record is linked, the row is audited under its child id, so
+    # `bridge audit list --child` finds it
+    child = add_record(store, child_record("primero", source))
+    runner.invoke(app, [*base, "show", str(sent_id), "--reveal", "--by", "helpdesk-2"])
+    with store.session() as session:
+        again = session.query(AuditRow).filter_by(action="view_referral", actor="helpdesk-2")
+        assert again.one().child_id == child
     assert runner.invoke(app, [*base, "show", "999"]).exit_code == 2
     replay = runner.invoke(app, [*base, "replay", "--dead"])
     assert replay.exit_code == 0 and "1 dead letter" in replay.stdout
