@@ -1179,6 +1179,37 @@ def report(
         err(f"report as of {figures.as_of} written to {output}")
 
 
+@app.command()
+def purge(
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Only count what would be removed.")
+    ] = False,
+) -> None:
+    """Remove personal content kept past its [retention] period: raw payloads of records
+    their source deleted, payloads of delivered referrals, old dead letters. Ids and the
+    audit trail stay; an audit row records the purge (actor: $BRIDGE_USER, else the login)."""
+    from bridge.retention import plan_purge
+    from bridge.retention import purge as apply
+    from bridge.runlock import LockHeld, run_lock
+
+    config, store = state.config, get_store()
+    try:
+        with run_lock(store), store.session() as session:
+            plan = plan_purge(session, config.retention)
+            if not dry_run:
+                apply(session, plan, by=_actor())
+    except LockHeld as exc:
+        raise fail(str(exc), EXIT_LOCKED) from None
+    verb = "would remove" if dry_run else "removed"
+    r = config.retention
+    typer.echo(
+        f"{verb}: {len(plan.records)} raw payload(s) of records deleted at source "
+        f"(unchanged {r.disabled_records_days}+ days), {len(plan.delivered)} delivered "
+        f"referral payload(s) ({r.delivered_days}+ days), {len(plan.dead)} dead letter(s) "
+        f"({r.dead_letter_days}+ days)"
+    )
+
+
 # -- the desk in a browser ----------------------------------------------------------------
 users_app = typer.Typer(
     help="Who may log in to the desk (`bridge serve`), with which role.", no_args_is_help=True

@@ -35,6 +35,7 @@ SECTIONS = (
     "service",
     "report",
     "desk",
+    "retention",
 )
 
 
@@ -228,6 +229,19 @@ class DeskConfig(BaseModel):
     page_size: int = Field(default=50, ge=1, le=500)  # queue rows a page
 
 
+class RetentionConfig(BaseModel):
+    """`bridge purge`: how long personal content is kept once it has served its purpose."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    # raw payload of a record its source marks deleted (Primero record_state false)
+    disabled_records_days: int = Field(default=365, ge=1)
+    # payload sent and child snapshot of a delivered outbox row
+    delivered_days: int = Field(default=90, ge=1)
+    # a dead letter nobody replayed (the row goes, its audit row stays)
+    dead_letter_days: int = Field(default=365, ge=1)
+
+
 class Config(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -243,6 +257,7 @@ class Config(BaseModel):
     service: ServiceConfig = Field(default_factory=ServiceConfig)
     report: ReportConfig = Field(default_factory=ReportConfig)
     desk: DeskConfig = Field(default_factory=DeskConfig)
+    retention: RetentionConfig = Field(default_factory=RetentionConfig)
     path: str | None = Field(default=None, exclude=True)  # the file this came from
 
     def source(self, name: str) -> SourceConfig:
