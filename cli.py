@@ -850,6 +850,41 @@ def referrals_list(
     typer.echo(f"{len(rows)} row(s)", err=True)
 
 
+@referrals_app.command("withdrawn")
+def referrals_withdrawn() -> None:
+    """Consent withdrawn at source: the referrals held for it (never sent, nor replayed), and
+    what had been shared before, by destination and date (ids only), for the person who
+    must tell the receiving organisation."""
+    from sqlalchemy import select as select_rows
+
+    from bridge.referrals.outbox import WITHDRAWN, hold_withdrawn, shared_before_withdrawal
+    from bridge.referrals.tables import HELD, OutboxRow
+
+    store = get_store()
+    with store.session() as session:
+        hold_withdrawn(session)
+        held = list(
+            session.scalars(
+                select_rows(OutboxRow).where(
+                    OutboxRow.state == HELD, OutboxRow.held_reason.startswith(WITHDRAWN)
+                )
+            )
+        )
+        shared = shared_before_withdrawal(session)
+        lines_held = [f"{r.id}\t{r.source_key}\t{r.held_reason}" for r in held]
+        lines_shared = [
+            f"{r.id}\t{r.source_key} -> {r.destination_system}:{r.destination_org}\t"
+            f"delivered {r.delivered_at:%Y-%m-%d}"
+            for r in shared
+        ]
+    typer.echo(f"held, not sent ({len(lines_held)}):")
+    for line in lines_held:
+        typer.echo(f"  {line}")
+    typer.echo(f"shared before the withdrawal ({len(lines_shared)}):")
+    for line in lines_shared:
+        typer.echo(f"  {line}")
+
+
 def _child_of(session: Any, row: Any) -> str | None:
     """The child of an outbox row's source record (rows found before linking have none)."""
     from bridge.reports import child_of_keys

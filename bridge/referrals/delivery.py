@@ -36,7 +36,7 @@ from adapters.errors import AuthError, FatalSourceError, RetryableSourceError, S
 from adapters.http import is_safe_to_resend
 from adapters.redact import redact_message
 from bridge.referrals import senders
-from bridge.referrals.outbox import aware, claim, next_due, now_utc
+from bridge.referrals.outbox import aware, claim, hold_withdrawn, next_due, now_utc
 from bridge.referrals.routing import RoutingConfig
 from bridge.referrals.tables import DEAD, DELIVERED, PENDING, SENDING, UNKNOWN, OutboxRow
 from bridge.store.db import Store
@@ -96,6 +96,8 @@ class Deliverer:
         are waited for, later ones are left for the next run."""
         deadline = time.monotonic() + wait_up_to
         counts = DeliveryCounts()
+        with self.store.session() as session:  # a consent withdrawn since the last routing
+            hold_withdrawn(session)
         workers = max(1, self.routing.workers)
         with ThreadPoolExecutor(max_workers=workers) as pool:
             while True:

@@ -11,6 +11,7 @@ before sending again.
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -33,7 +34,9 @@ from bridge.referrals.tables import (
     OutboxRow,
 )
 from bridge.store.db import Store
+from bridge.store.schema import SourceRecordRow
 
+log = logging.getLogger(__name__)
 OPEN_STATES = (PENDING, SENDING, UNKNOWN)
 
 
@@ -117,11 +120,108 @@ def enqueue_referral(
     return row
 
 
+# -- consent withdrawn at source -----------------------------------------------------------
+WITHDRAWN = "consent withdrawn at source"
+
+
+def withdrawal(system: str, record: SourceRecordRow | None) -> str | None:
+    """Why the source record now withholds consent for its referrals, or None.
+
+    Primero: ``consent_for_services`` or ``disclosure_other_orgs`` false on the case (not
+    overridden on the case); OSCaR: the client no longer carries its referral consent form."""
+    if record is None or record.state != "mapped":
+        return None
+    if system == "primero":
+        consent = (record.canonical or {}).get("consent") or {}
+        if consent.get("overridden"):
+            return None
+        fields = (("consent_for_services", "services"), ("disclosure_other_orgs", "disclosure"))
+        gone = [name for name, key in fields if consent.get(key) is False]
+        return f"{WITHDRAWN}: {' and '.join(gone)} now false" if gone else None
+    if system == "oscar" and not (record.payload or {}).get("referral_consent_form"):
+        return f"{WITHDRAWN}: the client no longer has a referral consent form"
+    return None
+
+
+def _source_records(
+    session: Session, rows: list[OutboxRow]
+) -> dict[tuple[str, str], SourceRecordRow]:
+    wanted = {(r.source_system, r.source_record_id) for r in rows}
+    ids = sorted({record_id for _, record_id in wanted})
+    out: dict[tuple[str, str], SourceRecordRow] = {}
+    for start in range(0, len(ids), 500):
+        for record in session.scalars(
+            select(SourceRecordRow).where(SourceRecordRow.record_id.in_(ids[start : start + 500]))
+        ):
+            if (record.system, record.record_id) in wanted:
+                out[(record.system, record.record_id)] = record
+    return out
+
+
+def hold_withdrawn(session: Session) -> list[int]:
+    """Referrals not yet delivered whose child's source record now withholds consent are
+    held with the reason (a dead letter too, so that a replay never sends it). Returns the
+    rows held now. A row being sent at this moment cannot be stopped; it is found by the
+    next run."""
+    rows = list(
+        session.scalars(
+            select(OutboxRow).where(
+                OutboxRow.kind == REFERRAL, OutboxRow.state.in_((PENDING, UNKNOWN, DEAD))
+            )
+        )
+    )
+    if not rows:
+        return []
+    records = _source_records(session, rows)
+    held = []
+    for row in rows:
+        reason = withdrawal(
+            row.source_system, records.get((row.source_system, row.source_record_id))
+        )
+        if reason:
+            row.state, row.held_reason = HELD, reason
+            row.lease_owner = row.lease_until = None
+            row.updated_at = now_utc()
+            held.append(row.id)
+    if held:
+        log.warning(
+            "%d referral(s) held: consent withdrawn at source", len(held),
+            extra={"event": "consent_withdrawn", "counts": {"held": len(held)}},
+        )  # fmt: skip
+    return held
+
+
+def shared_before_withdrawal(session: Session) -> list[OutboxRow]:
+    """Referrals delivered for children whose source record now withholds consent: what was
+    shared before the withdrawal (for the person who must tell the receiving organisation)."""
+    rows = list(
+        session.scalars(
+            select(OutboxRow).where(OutboxRow.kind == REFERRAL, OutboxRow.state == DELIVERED)
+        )
+    )
+    records = _source_records(session, rows)
+    return [
+        r
+        for r in rows
+        if withdrawal(r.source_system, records.get((r.source_system, r.source_record_id)))
+    ]
+
+
 def reroute_held(session: Session, routing: RoutingConfig) -> int:
-    """Route held referrals again (a rule may have been added). Returns how many left hold."""
+    """Route held referrals again (a rule may have been added, consent given again). Rows
+    whose source now withholds consent stay held. Returns how many left hold."""
+    hold_withdrawn(session)
     moved = 0
-    for row in session.scalars(select(OutboxRow).where(OutboxRow.state == HELD)):
+    held = [r for r in session.scalars(select(OutboxRow).where(OutboxRow.state == HELD))]
+    records = _source_records(session, held)
+    for row in held:
         if row.kind != REFERRAL:
+            continue
+        reason = withdrawal(
+            row.source_system, records.get((row.source_system, row.source_record_id))
+        )
+        if reason:
+            row.held_reason = reason
             continue
         referral = CanonicalReferral.model_validate(row.request["referral"])
         _route(row, referral, routing)
