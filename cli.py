@@ -360,14 +360,30 @@ def _csv_out(output: Path | None) -> Any:
 
 @children_app.command("export")
 def children_export(
+    child_id: Annotated[
+        str | None, typer.Argument(help="With --subject: the child whose data to export.")
+    ] = None,
     fmt: Annotated[str, typer.Option("--format", "-f", help="csv (the only format)")] = "csv",
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="File; default stdout")
     ] = None,
+    subject: Annotated[
+        bool,
+        typer.Option(
+            "--subject",
+            help="Everything the bridge holds on CHILD_ID as JSON (subject access; audited).",
+        ),
+    ] = False,
+    by: HelpdeskBy = None,
 ) -> None:
-    """One row per stored record: system,record_id,child_id."""
+    """One row per stored record: system,record_id,child_id. With CHILD_ID --subject: every
+    record, link, decision, review item, referral and audit row about that child, as JSON
+    (a file written readable by its owner only)."""
     from bridge.reports import children_export_rows
 
+    if subject or child_id:
+        _subject_export(child_id, output, by)
+        return
     if fmt != "csv":
         raise fail("only --format csv is supported", 2)
     store = get_store()
@@ -379,6 +395,27 @@ def children_export(
             writer.writerow(row)
     if output:
         out.close()
+
+
+def _subject_export(child_id: str | None, output: Path | None, by: str | None) -> None:
+    from bridge.helpdesk import HelpdeskError
+    from bridge.subject import subject_export
+
+    if not child_id:
+        raise fail("--subject needs the CHILD_ID", 2)
+    try:
+        with get_store().session() as session:
+            document = subject_export(session, child_id, by=by)
+    except HelpdeskError as exc:
+        raise fail(str(exc), 2) from None
+    text = json.dumps(document, indent=2, ensure_ascii=False, default=str)
+    if output is None:
+        typer.echo(text)
+        return
+    fd = os.open(output, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(text + "\n")
+    err(f"{output}: {len(document['records'])} record(s) of child {document['child_id']}")
 
 
 @review_app.command("export")
