@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
-from dataclasses import dataclass, field
+from collections.abc import Collection
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -48,6 +49,8 @@ class WorkItem:
     systems: tuple[str, ...]
     provinces: tuple[str, ...]
     children: tuple[str, ...]
+    child_a: str  # the child of key_a, of key_b
+    child_b: str
     referral: bool  # a child of the pair has a referral on its way
     open_case: bool  # a record of the pair is an open case
 
@@ -115,6 +118,20 @@ def _record_facts(session: Session) -> dict[str, tuple[str, str, str]]:
     }
 
 
+def _children_of(session: Session, keys: set[str]) -> dict[str, str]:
+    """key -> child id of these records (few: one decision's)."""
+    by_id: dict[str, set[str]] = {}
+    for key in keys:
+        system, record_id = split_key(key)
+        by_id.setdefault(record_id, set()).add(system)
+    rows = session.execute(
+        select(SourceRecordRow.system, SourceRecordRow.record_id, LinkRow.child_id)
+        .join(LinkRow, LinkRow.record_pk == SourceRecordRow.id)
+        .where(SourceRecordRow.record_id.in_(sorted(by_id)))
+    )
+    return {f"{s}:{r}": c for s, r, c in rows if s in by_id.get(r, ())}
+
+
 def _referring_children(session: Session) -> set[str]:
     rows = session.scalars(
         select(OutboxRow.child_id).where(
@@ -162,6 +179,8 @@ def build_worklist(session: Session) -> list[WorkItem]:
                 systems=tuple(dict.fromkeys(split_key(k)[0] for k in (key_a, key_b))),
                 provinces=tuple(dict.fromkeys(p for p in (a[1], b[1]) if p)),
                 children=kids,
+                child_a=a[0],
+                child_b=b[0],
                 referral=any(c in referring for c in kids),
                 open_case=a[2] in OPEN_CASE or b[2] in OPEN_CASE,
             )
@@ -233,6 +252,39 @@ class Worklists:
                 self._items = build_worklist(session)
                 self._version, self._built = version, now
             return self._items
+
+    def after_decision(
+        self, session: Session, before: tuple[Any, ...], item_id: int, decision_id: int,
+        moved: Collection[str] = (),
+    ) -> bool:  # fmt: skip
+        """Bring the kept list up to a decision just made here (item ``item_id`` answered by
+        decision ``decision_id``, the records ``moved`` linked anew) without reading the
+        whole queue again. Only when the list was current at ``before`` (the store's version
+        just before the decision) and the store changed since by that decision alone (and
+        the outbox its write-back filled); else the next :meth:`get` rebuilds it."""
+        after = store_version(session)
+        own = (
+            after[:2] == before[:2]  # no review item added or removed
+            and after[3] == decision_id
+            and after[4:6] == before[4:6]  # no run meanwhile
+        )
+        with self._lock:
+            if self._version != before or not own:
+                return False
+            child = _children_of(session, set(moved)) if moved else {}
+            items = []
+            for item in self._items:
+                if item.id == item_id:
+                    continue
+                a, b = child.get(item.key_a, item.child_a), child.get(item.key_b, item.child_b)
+                if (a, b) != (item.child_a, item.child_b):
+                    if (a == b) != (item.kind == AUDIT):
+                        continue  # answered by this decision too
+                    kids = tuple(dict.fromkeys((a, b)))
+                    item = replace(item, child_a=a, child_b=b, children=kids)
+                items.append(item)
+            self._items, self._version = items, after
+            return True
 
     def next_after(self, session: Session, item_id: int, wanted: WorkFilter) -> int | None:
         """The item after ``item_id`` in the order ``wanted`` gives (else the first)."""

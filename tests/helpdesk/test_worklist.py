@@ -62,3 +62,29 @@ def test_the_list_is_kept_until_the_store_changes(store: Store) -> None:
         assert again is not first and len(again) == 3
         assert lists.next_after(session, ids["second"], WorkFilter()) == third
         assert lists.next_after(session, third, WorkFilter()) == ids["first"]
+
+
+def test_a_decision_made_here_updates_the_list_without_reading_it_again(store: Store) -> None:
+    from bridge.helpdesk.decide import decide
+    from bridge.helpdesk.service import merge_review
+    from bridge.helpdesk.worklist import store_version
+
+    ids = filled(store)
+    lists = Worklists()
+    with store.session() as session:
+        lists.get(session)
+        before = store_version(session)
+    decided = decide(
+        store, lambda s: merge_review(s, int(ids["first"]), by="hana", reason="ticket 3")
+    )
+    with store.session() as session:
+        assert lists.after_decision(
+            session, before, int(ids["first"]), decided.result.decision_id,
+            decided.result.involved,
+        )  # fmt: skip
+        patched = lists.get(session)  # current: not rebuilt
+        assert patched is lists._items
+        assert [i.id for i in patched] == [i.id for i in build_worklist(session)]
+        # a list that was already out of date is not patched: the next get rebuilds it
+        stale = Worklists()
+        assert not stale.after_decision(session, before, 1, decided.result.decision_id)

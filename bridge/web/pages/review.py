@@ -15,7 +15,7 @@ from bridge.helpdesk.audit import audit_channel
 from bridge.helpdesk.decide import Decided, decide
 from bridge.helpdesk.service import HelpdeskError, mark_distinct, merge_review
 from bridge.helpdesk.views import show_review
-from bridge.helpdesk.worklist import ORDERS, WorkFilter, Worklists, select_work
+from bridge.helpdesk.worklist import ORDERS, WorkFilter, Worklists, select_work, store_version
 from bridge.web.desk import Visit, desk_of, form, need
 from bridge.web.i18n import N_
 from bridge.web.pair import evidence_words, pair_rows
@@ -116,13 +116,18 @@ async def decide_pair(
     by = seen.user.name
 
     def work() -> tuple[Decided, int | None]:
+        lists = worklist_of(request)
+        with desk.session() as session:
+            before = store_version(session)
         with audit_channel("desk"):
             decided = decide(
                 desk.store, lambda session: action(session, item_id, by=by, reason=reason)
             )
+        result = decided.result
         with desk.session() as session:
+            lists.after_decision(session, before, item_id, result.decision_id, result.involved)
             wanted = wanted_from(dict(parse_qsl(filters)))
-            return decided, worklist_of(request).next_after(session, item_id, wanted)
+            return decided, lists.next_after(session, item_id, wanted)
 
     decided, following = await run_in_threadpool(work)
     done = f"done={decided.result.decision_id}"
