@@ -1377,6 +1377,8 @@ def serve(
 ) -> None:
     """Run the helpdesk in a browser, with the schedule, webhooks, /metrics and health checks
     (see the README's "Operations"). Stop with Ctrl-C."""
+    import signal
+
     import uvicorn
 
     from bridge.web.app import create_app
@@ -1393,6 +1395,9 @@ def serve(
     except ConfigError as exc:
         raise fail(str(exc), EXIT_CONFIG) from None
     err(f"desk on http://{host}:{port}/ (database {store.engine.url.render_as_string()})")
+    # uvicorn stops gracefully on SIGTERM/SIGINT, then raises the signal again for the handler
+    # found before it: a stop that was asked for (systemd, kill) is a clean exit, code 0
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     uvicorn.run(create_app(config, store), host=host, port=port, log_config=None, access_log=False)
 
 

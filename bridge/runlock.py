@@ -56,6 +56,8 @@ def run_lock(
         try:
             with store.session() as session:
                 session.add(RunLockRow(name=LOCK_NAME, run_id=run_id, **me))
+                session.flush()
+                _started_now(session, run_id)
             break
         except IntegrityError:
             with store.session() as session:
@@ -87,6 +89,14 @@ def run_lock(
                     RunLockRow.host == me["host"],
                 )
             )
+
+
+def _started_now(session: Session, run_id: int | None) -> None:
+    """A run starts when it has the lock: its row, written before, may predate the end of the
+    run it waited for (or the take-over of a dead one), as if the two had overlapped."""
+    run = session.get(SyncRunRow, run_id) if run_id is not None else None
+    if run is not None:
+        run.started_at = datetime.now(UTC)
 
 
 def mark_interrupted(session: Session, dead_run: int | None, *, by: int | None) -> None:

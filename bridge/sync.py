@@ -313,6 +313,9 @@ def run_sync(
                 report.referrals = route_and_deliver(config, store, None, progress)
             if any(s.counts.new or s.counts.changed for s in report.sources):
                 report.estimates = _estimates(store, config.matching, progress)
+            # recorded as finished before the lock goes, so the next run starts after it
+            report.status = "attention" if report.needs_attention else "ok"
+            _finish_run(store, report)
     except LockHeld:
         report.status = "locked"
         _finish_run(store, report)
@@ -321,8 +324,6 @@ def run_sync(
         report.status = "failed"
         _finish_run(store, report)
         raise
-    report.status = "attention" if report.needs_attention else "ok"
-    _finish_run(store, report)
     return report
 
 

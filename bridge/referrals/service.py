@@ -9,9 +9,11 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 from tenacity import (
     Retrying,
     retry_if_exception_type,
@@ -37,6 +39,8 @@ from bridge.store.schema import LinkRow, SourceRecordRow
 
 log = logging.getLogger(__name__)
 Progress = Callable[[str], None]
+T = TypeVar("T")
+CONFLICT_RETRIES = 2  # a transaction done again after another worker's insert of the same row
 
 
 @dataclass
@@ -130,12 +134,31 @@ def pulled_snapshots(adapter: Any, mapping: SourceMapping, since: str | None) ->
 def _remember(store: Store, system: str, newest: datetime | None) -> None:
     if newest is None:
         return
-    with store.session() as session:
+
+    def remember(session: Session) -> None:
         scan = session.get(ReferralScanRow, system)
         if scan is None:
             session.add(ReferralScanRow(system=system, changed_since=newest))
         else:
             scan.changed_since = newest
+
+    _in_transaction(store, remember)
+
+
+def _in_transaction(store: Store, work: Callable[[Session], T]) -> T:
+    """``work`` in one transaction, again if another worker inserted the same row meanwhile.
+
+    Routing runs in every worker (a sync, the scheduled delivery, another process), so two
+    may find the same referral at once: the loser's insert breaks the unique source key and
+    its transaction is rolled back. Done again, the work finds the row as a re-run would."""
+    for attempt in range(CONFLICT_RETRIES + 1):
+        try:
+            with store.session() as session:
+                return work(session)
+        except IntegrityError:
+            if attempt == CONFLICT_RETRIES:
+                raise
+    raise AssertionError("unreachable")
 
 
 # --- the run ------------------------------------------------------------------------------------
@@ -186,15 +209,21 @@ def route(
             continue
         if not found:
             continue
-        with store.session() as session:
+
+        def enqueue(session: Session, found: list = found, snapshot: Snapshot = snapshot) -> int:
             for referral in found:
                 ctx = senders.Context(mappings, routing, adapters)
                 service = senders.canonical_service(ctx, referral)
                 enqueue_referral(session, referral, snapshot.child, routing, service)
-                report.found += 1
-    with store.session() as session:
+            return len(found)
+
+        report.found += _in_transaction(store, enqueue)
+
+    def back(session: Session) -> int:
         reroute_held(session, routing)
-        report.queued_back += flow_back(session, snapshots, mappings["primero"])
+        return flow_back(session, snapshots, mappings["primero"])
+
+    report.queued_back += _in_transaction(store, back)
     return complete
 
 

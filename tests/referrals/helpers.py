@@ -23,6 +23,18 @@ RULES = {
         {"from": "oscar", "to": "primero", "organisation": "mosvy"},
     ],
 }  # fmt: skip
+# the same two-way routing as TOML, for configuration files the tests write
+RULES_TOML = """
+[[referrals.rules]]
+from = "primero"
+to = "oscar"
+organisation = "cif"
+
+[[referrals.rules]]
+from = "oscar"
+to = "primero"
+organisation = "mosvy"
+"""
 
 
 def routing(**settings: Any) -> RoutingConfig:

@@ -26,6 +26,7 @@ from sqlalchemy import MetaData, create_engine, select
 
 from bridge.sandbox import SandboxHandle, start_sandbox
 from bridge.store.db import open_store
+from tests.referrals import helpers as h
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -50,7 +51,8 @@ OSCAR_CHILDREN = [
 LATER_PRIMERO = [("Darathorn", "Lykhouzen", "2009-02-11", "Emberlightvale legal aid")]
 LATER_OSCAR = [("Malivexa", "Rothanaqui", "2014-08-30", "Copperstonebrook shelter")]
 
-CONFIG = """
+CONFIG = (
+    """
 [database]
 url = "{db}"
 
@@ -76,16 +78,9 @@ backoff_initial_seconds = 0.05
 backoff_max_seconds = 0.2
 referee_phone = "023 000 000"
 
-[[referrals.rules]]
-from = "primero"
-to = "oscar"
-organisation = "cif"
-
-[[referrals.rules]]
-from = "oscar"
-to = "primero"
-organisation = "mosvy"
 """
+    + h.RULES_TOML
+)
 
 
 def seeded_values() -> list[str]:

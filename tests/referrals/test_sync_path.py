@@ -13,7 +13,8 @@ from bridge.store.db import open_store
 from bridge.sync import run_sync
 from tests.referrals import helpers as h
 
-CONFIG = """
+CONFIG = (
+    """
 [database]
 url = "{db}"
 
@@ -35,16 +36,9 @@ password_env = "TEST_OSCAR_PASSWORD"
 backoff_initial_seconds = 0.05
 referee_phone = "023 000 000"
 
-[[referrals.rules]]
-from = "primero"
-to = "oscar"
-organisation = "cif"
-
-[[referrals.rules]]
-from = "oscar"
-to = "primero"
-organisation = "mosvy"
 """
+    + h.RULES_TOML
+)
 
 
 def test_sync_then_route_and_deliver(
