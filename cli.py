@@ -779,6 +779,37 @@ def children_merge(
     )
 
 
+@children_app.command("erase")
+def children_erase(
+    child_id: Annotated[str, typer.Argument(help="The child whose personal data to erase.")],
+    by: HelpdeskBy = None,
+    reason: HelpdeskReason = None,
+) -> None:
+    """Erase a child's personal content (records, referral snapshots), keeping the id and
+    the audit trail. Erase it in Primero and OSCaR first: a record the source still serves
+    is stored again by the next sync."""
+    from bridge.erase import erase_child, scrub
+    from bridge.helpdesk import HelpdeskError
+    from bridge.helpdesk.service import require_attribution
+    from bridge.runlock import LockHeld, run_lock
+
+    try:
+        require_attribution(by, reason)
+        store = get_store()
+        with run_lock(store), store.session() as session:
+            done = erase_child(session, child_id, by=by, reason=reason)
+        scrub(store)
+    except HelpdeskError as exc:
+        raise fail(str(exc), 2) from None
+    except LockHeld as exc:
+        raise fail(str(exc), EXIT_LOCKED) from None
+    typer.echo(
+        f"child {done.child_id} erased: {len(done.records)} record(s), {done.referrals} "
+        f"referral(s) emptied, {done.reviews} review item(s) closed; the id and the audit "
+        "trail stay"
+    )
+
+
 @app.command("undo")
 def undo(
     decision_id: Annotated[int, typer.Argument(help="Decision id (see `bridge audit list`).")],
