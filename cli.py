@@ -374,15 +374,27 @@ def children_export(
             help="Everything the bridge holds on CHILD_ID as JSON (subject access; audited).",
         ),
     ] = False,
+    golden: Annotated[
+        bool,
+        typer.Option(
+            "--golden",
+            help="Each child's golden record as JSON lines, each value with the record it "
+            "came from and the rule that chose it (personal data: audited).",
+        ),
+    ] = False,
     by: HelpdeskBy = None,
 ) -> None:
-    """One row per stored record: system,record_id,child_id. With CHILD_ID --subject: every
-    record, link, decision, review item, referral and audit row about that child, as JSON
-    (a file written readable by its owner only)."""
+    """One row per stored record: system,record_id,child_id. With --golden: one JSON line per
+    child, its golden record. With CHILD_ID --subject: every record, link, decision, review
+    item, referral and audit row about that child, as JSON (a file written readable by its
+    owner only)."""
     from bridge.reports import children_export_rows
 
     if subject or child_id:
         _subject_export(child_id, output, by)
+        return
+    if golden:
+        _golden_export(output, by)
         return
     if fmt != "csv":
         raise fail("only --format csv is supported", 2)
@@ -395,6 +407,33 @@ def children_export(
             writer.writerow(row)
     if output:
         out.close()
+
+
+def _golden_export(output: Path | None, by: str | None) -> None:
+    from bridge.golden import every_child, golden_record
+    from bridge.helpdesk.audit import record_audit
+
+    store = get_store()
+    children = 0
+    out = _private_out(output) if output else sys.stdout
+    with store.session() as session:
+        for child_id, sources in every_child(session):
+            record = golden_record(child_id, sources).as_dict()
+            out.write(json.dumps(record, ensure_ascii=False, default=str) + "\n")
+            children += 1
+        record_audit(
+            session, actor=by or _actor(), action="golden_export", child_id=None,
+            details={"children": children, "to": "file" if output else "stdout"},
+        )  # fmt: skip
+    if output:
+        out.close()
+        err(f"{output}: {children} golden record(s)")
+
+
+def _private_out(output: Path) -> Any:
+    """A new file only its owner may read (it holds personal data)."""
+    fd = os.open(output, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    return os.fdopen(fd, "w", encoding="utf-8")
 
 
 def _subject_export(child_id: str | None, output: Path | None, by: str | None) -> None:
@@ -412,8 +451,7 @@ def _subject_export(child_id: str | None, output: Path | None, by: str | None) -
     if output is None:
         typer.echo(text)
         return
-    fd = os.open(output, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+    with _private_out(output) as fh:
         fh.write(text + "\n")
     err(f"{output}: {len(document['records'])} record(s) of child {document['child_id']}")
 
@@ -808,6 +846,39 @@ def children_erase(
         f"referral(s) emptied, {done.reviews} review item(s) closed; the id and the audit "
         "trail stay"
     )
+
+
+conflicts_app = typer.Typer(
+    help="Linked records that disagree beyond a variant, for the helpdesk.", no_args_is_help=True
+)
+app.add_typer(conflicts_app, name="conflicts")
+
+
+@conflicts_app.command("list")
+def conflicts_list(
+    fmt: Annotated[str, typer.Option("--format", "-f", help="table or json")] = "table",
+) -> None:
+    """Children whose records disagree on sex, on an exact date of birth beyond a typing
+    slip, or on being closed and active: child id, field, records, why (no values; see
+    `bridge children show CHILD_ID`)."""
+    from bridge.golden import conflicts, every_child
+
+    if fmt not in ("table", "json"):
+        raise fail("--format must be table or json", 2)
+    found = []
+    with get_store().session() as session:
+        for child_id, sources in every_child(session):
+            found.extend(conflicts(child_id, sources))
+    if fmt == "json":
+        shown = [
+            {"child_id": c.child_id, "field": c.field, "records": sorted(c.values), "why": c.why}
+            for c in found
+        ]
+        typer.echo(json.dumps(shown, indent=2))
+        return
+    for c in found:
+        typer.echo(f"{c.child_id}\t{c.field}\t{', '.join(sorted(c.values))}\t{c.why}")
+    err(f"{len(found)} conflict(s)")
 
 
 @app.command("undo")

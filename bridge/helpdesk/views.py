@@ -19,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bridge.children import members, resolve
+from bridge.golden import Conflict, Golden, conflicts, golden_record, sources_of
 from bridge.helpdesk.audit import record_audit
 from bridge.helpdesk.service import HelpdeskError, find_record, require_actor
 from bridge.identity import normalise_child_id
@@ -193,6 +194,8 @@ class ChildView:
     state: str
     aliases: list[str]
     columns: list[Column] = field(default_factory=list)
+    golden: Golden | None = None
+    conflicts: list[Conflict] = field(default_factory=list)
 
     def lines(self) -> list[str]:
         head = f"child {self.child_id} ({self.state}, {len(self.columns)} record(s))"
@@ -201,7 +204,29 @@ class ChildView:
         out = [head]
         if self.aliases:
             out.append(f"aliases: {', '.join(self.aliases)}")
-        return out + side_by_side(self.columns) if self.columns else out
+        if not self.columns:
+            return out
+        out += side_by_side(self.columns)
+        if self.golden is not None and self.golden.fields:
+            out.append("golden record (value, from record, by rule):")
+            width = max(len(name) for name in self.golden.fields) + 2
+            for name, chosen in self.golden.fields.items():
+                value = shown_value(chosen.value)
+                out.append(f"  {name.ljust(width)}{value}  [{chosen.record}, {chosen.rule}]")
+        for conflict in self.conflicts:
+            values = ", ".join(f"{k}: {v}" for k, v in conflict.values.items())
+            out.append(f"conflict: {conflict.field}: {conflict.why} ({values})")
+        return out
+
+
+def shown_value(value: Any) -> str:
+    if isinstance(value, dict) and "value" in value:
+        return f"{value['value']} ({value.get('precision') or 'unknown'})"
+    if isinstance(value, list):
+        return "; ".join(shown_value(v) for v in value)
+    if isinstance(value, dict):
+        return " ".join(str(v) for v in value.values() if v)
+    return str(value)
 
 
 def show_child(session: Session, child_id: str, *, by: str | None) -> ChildView:
@@ -214,7 +239,11 @@ def show_child(session: Session, child_id: str, *, by: str | None) -> ChildView:
         session.scalars(select(ChildRow.child_id).where(ChildRow.merged_into == row.child_id))
     )
     view = ChildView(normalise_child_id(child_id), row.child_id, row.state, aliases)
-    view.columns = [_column(session, r) for r in members(session, row.child_id)]
+    rows = members(session, row.child_id)
+    view.columns = [_column(session, r) for r in rows]
+    sources = sources_of(rows)
+    view.golden = golden_record(row.child_id, sources)
+    view.conflicts = conflicts(row.child_id, sources)
     record_audit(
         session,
         actor=by,

@@ -93,4 +93,9 @@ VALUES = (
     N_("under a week"),
     N_("under a month"),
     N_("older"),
+    N_("birth"),
+    N_("status"),
+    N_("the records give different sexes"),
+    N_("exact dates of birth further apart than a typing slip"),
+    N_("closed in one record and active in another"),
 )

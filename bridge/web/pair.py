@@ -173,3 +173,63 @@ def evidence_words(evidence: list[dict[str, Any]], t: Translator) -> list[Said]:
         )
         out.append(Said(text, side))
     return out
+
+
+GOLDEN_FIELDS = {
+    "names.given": N_("Given name (Latin)"),
+    "names.family": N_("Family name (Latin)"),
+    "names.given_km": N_("Given name (Khmer)"),
+    "names.family_km": N_("Family name (Khmer)"),
+    "names.full_km": N_("Full name (Khmer)"),
+    "names.nickname": N_("Nickname"),
+    "sex": N_("Sex"),
+    "birth": N_("Date of birth (precision)"),
+    "location.code": N_("Place"),
+    "caregivers": N_("Caregivers"),
+    "status": N_("Case status"),
+    "risk_level": N_("Risk level"),
+    "disability": N_("Disability"),
+    "placement": N_("Placement"),
+}
+GOLDEN_RULES = {
+    "only value": N_("the only value"),
+    "agreed": N_("most records agree"),
+    "recent": N_("the most recent record"),
+    "precise_birth": N_("the most precise date"),
+    "khmer_script": N_("written in Khmer script"),
+    "source:primero": N_("Primero is trusted for it"),
+    "source:oscar": N_("OSCaR is trusted for it"),
+}
+
+
+@dataclass
+class GoldenRow:
+    label: str
+    value: str
+    record: str
+    rule: str
+    script: str = ""
+
+
+def golden_rows(golden: Any, t: Translator) -> list[GoldenRow]:
+    """The golden record for the child's page: each value with its record and rule."""
+    from bridge.helpdesk.views import shown_value
+
+    rows = []
+    for name, chosen in golden.fields.items() if golden is not None else ():
+        if name == "location.code":
+            value = place_names(str(chosen.value), t)
+        elif name == "birth":
+            value = _birth({"birth": chosen.value}, t)
+        elif name == "sex":
+            value = t.gettext(VALUES.get(str(chosen.value), str(chosen.value)))
+        else:
+            value = shown_value(chosen.value)
+        rows.append(
+            GoldenRow(
+                t.gettext(GOLDEN_FIELDS.get(name, name)), value, chosen.record,
+                t.gettext(GOLDEN_RULES.get(chosen.rule, chosen.rule)),
+                "km" if name.endswith("_km") else "",
+            )
+        )  # fmt: skip
+    return rows

@@ -57,11 +57,25 @@ def shoot(browser: Any, folder: Path, name: str) -> None:
         (Path(keep) / shot.name).write_bytes(shot.read_bytes())
 
 
+def settled(browser: Any, ready: Any, seconds: float = 15) -> None:
+    """Wait until the page the last action led to is there (a form's redirect may still be
+    on its way: an element of the page before it goes stale)."""
+    from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    WebDriverWait(
+        browser,
+        seconds,
+        ignored_exceptions=(NoSuchElementException, StaleElementReferenceException),
+    ).until(ready)
+
+
 def log_in(browser: Any, base: str, name: str) -> None:
     browser.get(f"{base}/login")
     browser.find_element("id", "name").send_keys(name)
     browser.find_element("id", "password").send_keys(PASSWORD)
     browser.find_element("id", "login").click()
+    settled(browser, lambda b: "/login" not in b.current_url and b.find_element("id", "logout"))
 
 
 def test_a_helpdesk_day_in_the_browser(served: tuple[str, dict[str, Any]], tmp_path: Path) -> None:
@@ -75,6 +89,7 @@ def test_a_helpdesk_day_in_the_browser(served: tuple[str, dict[str, Any]], tmp_p
         links = browser.find_elements("css selector", "a.open-item")
         assert [a.text for a in links] == [f"#{ids['review']}", f"#{ids['other']}"]
         links[0].click()
+        settled(browser, lambda b: b.find_element("css selector", "table.pair"))
         assert browser.current_url.startswith(f"{base}/review/{ids['review']}")
         cells = browser.find_elements("css selector", "table.pair td.km")
         assert cells and "ដារា" in cells[0].text
@@ -86,18 +101,15 @@ def test_a_helpdesk_day_in_the_browser(served: tuple[str, dict[str, Any]], tmp_p
         browser.switch_to.active_element.send_keys("ticket 42: same mother, same village")
         browser.switch_to.active_element.send_keys(Keys.ESCAPE)
         browser.find_element("tag name", "body").send_keys("s")
-        deadline = time.monotonic() + 10
-        while "/children/" not in browser.current_url and time.monotonic() < deadline:
-            time.sleep(0.05)
+        settled(browser, lambda b: b.find_element("id", "done").is_displayed())
         assert "/children/" in browser.current_url
-        assert browser.find_element("id", "done").is_displayed()
         child_id = browser.find_element("id", "child-id").text
         history = browser.find_element("css selector", "table.history").text
         assert "merge" in history and "hana" in history and "ticket 42" in history
         shoot(browser, tmp_path, "desk-child-en")
 
         browser.find_element("id", "switch-lang").click()
-        assert browser.find_element("tag name", "html").get_attribute("lang") == "km"
+        settled(browser, lambda b: b.find_element("tag name", "html").get_attribute("lang") == "km")
         assert "ជួរត្រូវពិនិត្យ" in browser.find_element("css selector", "header nav").text
         browser.get(f"{base}/review/{ids['other']}")
         assert "កុមារតែមួយ" in browser.find_element("id", "same").text

@@ -254,3 +254,11 @@ def test_find_a_child_in_either_script_and_language(desk: Desk) -> None:
     desk.client.post("/lang", data={"csrf": desk.csrf(), "lang": "km", "back": "/find"})
     page = desk.client.get("/find", params={"name": "Dara Sok", "birth_year": "2016"})
     assert "កើតខុសគ្នា 1 ឆ្នាំ" in page.text and "នាមខ្លួន" in page.text
+
+
+def test_the_child_page_shows_the_golden_record_with_its_sources(desk: Desk) -> None:
+    desk.login("hana")
+    page = desk.client.get(f"/children/{desk.ids['a']}")
+    assert page.status_code == 200
+    assert "Golden record" in page.text and "primero:p1" in page.text
+    assert "the only value" in page.text

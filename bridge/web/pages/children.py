@@ -17,7 +17,7 @@ from bridge.helpdesk.views import show_child
 from bridge.store.schema import DecisionRow
 from bridge.web.desk import Visit, desk_of, form, need
 from bridge.web.i18n import N_
-from bridge.web.pair import pair_rows
+from bridge.web.pair import golden_rows, pair_rows
 
 routes = APIRouter()
 
@@ -57,6 +57,8 @@ def child_page(
         "child.html.j2",
         view=view,
         rows=pair_rows(view.columns, seen.t),
+        golden=golden_rows(view.golden, seen.t),
+        conflicts=view.conflicts,
         history=history,
         done=request.query_params.get("done"),
     )
