@@ -410,15 +410,17 @@ def children_export(
 
 
 def _golden_export(output: Path | None, by: str | None) -> None:
-    from bridge.golden import every_child, golden_record
+    from bridge.golden import every_child, golden_record, resolutions, resolved_for
     from bridge.helpdesk.audit import record_audit
 
     store = get_store()
     children = 0
     out = _private_out(output) if output else sys.stdout
     with store.session() as session:
+        answers = resolutions(session)
         for child_id, sources in every_child(session):
-            record = golden_record(child_id, sources).as_dict()
+            answered = resolved_for(answers, sources)
+            record = golden_record(child_id, sources, resolved=answered).as_dict()
             out.write(json.dumps(record, ensure_ascii=False, default=str) + "\n")
             children += 1
         record_audit(
@@ -861,14 +863,15 @@ def conflicts_list(
     """Children whose records disagree on sex, on an exact date of birth beyond a typing
     slip, or on being closed and active: child id, field, records, why (no values; see
     `bridge children show CHILD_ID`)."""
-    from bridge.golden import conflicts, every_child
+    from bridge.golden import conflicts, every_child, resolutions, resolved_for
 
     if fmt not in ("table", "json"):
         raise fail("--format must be table or json", 2)
     found = []
     with get_store().session() as session:
+        answers = resolutions(session)
         for child_id, sources in every_child(session):
-            found.extend(conflicts(child_id, sources))
+            found.extend(conflicts(child_id, sources, resolved_for(answers, sources)))
     if fmt == "json":
         shown = [
             {"child_id": c.child_id, "field": c.field, "records": sorted(c.values), "why": c.why}
@@ -879,6 +882,32 @@ def conflicts_list(
     for c in found:
         typer.echo(f"{c.child_id}\t{c.field}\t{', '.join(sorted(c.values))}\t{c.why}")
     err(f"{len(found)} conflict(s)")
+
+
+@conflicts_app.command("resolve")
+def conflicts_resolve(
+    child_id: Annotated[str, typer.Argument(help="The child (from `bridge conflicts list`).")],
+    field_name: Annotated[str, typer.Argument(metavar="FIELD", help="sex, birth or status.")],
+    record: Annotated[
+        str, typer.Option("--record", help="The record that is right (system:record_id).")
+    ],
+    by: HelpdeskBy = None,
+    reason: HelpdeskReason = None,
+) -> None:
+    """Say which record is right: the golden record takes its value, and the conflict is
+    not listed again while the same records disagree (audited; holds across a relink)."""
+    from bridge.golden import resolve_conflict
+    from bridge.helpdesk import HelpdeskError
+
+    try:
+        with get_store().session() as session:
+            answer = resolve_conflict(session, child_id, field_name, record, by=by, reason=reason)
+    except HelpdeskError as exc:
+        raise fail(str(exc), 2) from None
+    typer.echo(
+        f"{field_name} of child {child_id}: {answer.record} is right "
+        f"({len(answer.records)} records disagreed)"
+    )
 
 
 @app.command("undo")

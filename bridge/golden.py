@@ -147,12 +147,32 @@ def choose(name: str, rules: tuple[str, ...], sources: list[Source]) -> Chosen |
     return Chosen(holders[0][1], holders[0][0].key, deciding)
 
 
+@dataclass(frozen=True)
+class Resolved:
+    """The helpdesk's answer to a conflict: ``record`` is right for ``field``; ``records``
+    are the records that disagreed when it was answered."""
+
+    field: str
+    record: str
+    records: frozenset[str]
+
+
 def golden_record(
-    child_id: str, sources: list[Source], rules: dict[str, tuple[str, ...]] | None = None
+    child_id: str,
+    sources: list[Source],
+    rules: dict[str, tuple[str, ...]] | None = None,
+    resolved: dict[str, Resolved] | None = None,
 ) -> Golden:
     rules = load_rules() if rules is None else rules
     golden = Golden(child_id)
+    by_key = {s.key: s for s in sources}
     for name, order in rules.items():
+        answer = (resolved or {}).get(name)
+        right = by_key.get(answer.record) if answer is not None else None
+        value = value_at(right.canonical, name) if right is not None else None
+        if right is not None and value is not None:
+            golden.fields[name] = Chosen(value, right.key, "helpdesk")
+            continue
         chosen = choose(name, order, sources)
         if chosen is not None:
             golden.fields[name] = chosen
@@ -183,7 +203,21 @@ def _typo(a: date, b: date) -> bool:
     return abs((a - b).days) <= 1
 
 
-def conflicts(child_id: str, sources: list[Source]) -> list[Conflict]:
+def conflicts(
+    child_id: str, sources: list[Source], resolved: dict[str, Resolved] | None = None
+) -> list[Conflict]:
+    """The conflicts among ``sources``, less those the helpdesk answered for the same
+    records (a record added to the disagreement brings the conflict back)."""
+    found = _conflicts(child_id, sources)
+    answered = resolved or {}
+    return [
+        c
+        for c in found
+        if c.field not in answered or set(c.values) != set(answered[c.field].records)
+    ]
+
+
+def _conflicts(child_id: str, sources: list[Source]) -> list[Conflict]:
     out = []
     sexes = {s.key: str(s.canonical.get("sex")) for s in sources if s.canonical.get("sex")}
     if len(set(sexes.values())) > 1:
@@ -226,11 +260,82 @@ def sources_of(rows: list[Any]) -> list[Source]:
     return out
 
 
+def resolutions(session: Any) -> dict[str, list[Resolved]]:
+    """Every helpdesk answer, by the record it names (answers follow records, not child
+    ids, so they hold across a relink)."""
+    from sqlalchemy import select
+
+    from bridge.store.schema import ConflictResolutionRow
+
+    out: dict[str, list[Resolved]] = {}
+    for row in session.scalars(select(ConflictResolutionRow)):
+        answer = Resolved(row.field, row.record_key, frozenset(row.records or []))
+        out.setdefault(row.record_key, []).append(answer)
+    return out
+
+
+def resolved_for(answers: dict[str, list[Resolved]], sources: list[Source]) -> dict[str, Resolved]:
+    return {a.field: a for s in sources for a in answers.get(s.key, ())}
+
+
 def golden_of(session: Any, child_id: str) -> tuple[Golden, list[Conflict]]:
     from bridge.children import members
 
     sources = sources_of(members(session, child_id))
-    return golden_record(child_id, sources), conflicts(child_id, sources)
+    answered = resolved_for(resolutions(session), sources)
+    return (
+        golden_record(child_id, sources, resolved=answered),
+        conflicts(child_id, sources, answered),
+    )
+
+
+def resolve_conflict(
+    session: Any, child_id: str, field_name: str, record: str, *, by: str | None,
+    reason: str | None,
+) -> Resolved:  # fmt: skip
+    """The helpdesk says which record is right for a conflicting field; audited, sticky."""
+    from sqlalchemy import delete
+
+    from bridge.children import members, resolve
+    from bridge.helpdesk.audit import record_audit
+    from bridge.helpdesk.service import HelpdeskError, require_attribution
+    from bridge.store.schema import ConflictResolutionRow
+
+    by, reason = require_attribution(by, reason)
+    child = resolve(session, child_id)
+    if child is None:
+        raise HelpdeskError(f"no child {child_id}")
+    sources = sources_of(members(session, child.child_id))
+    found = {c.field: c for c in _conflicts(child.child_id, sources)}
+    if field_name not in found:
+        fields = ", ".join(sorted(found)) or "none"
+        raise HelpdeskError(
+            f"child {child.child_id} has no {field_name} conflict (conflicts: {fields})"
+        )
+    conflict = found[field_name]
+    if record not in conflict.values:
+        raise HelpdeskError(
+            f"record {record} is not one of the conflicting records "
+            f"({', '.join(sorted(conflict.values))})"
+        )
+    keys = [s.key for s in sources]
+    session.execute(
+        delete(ConflictResolutionRow).where(
+            ConflictResolutionRow.field == field_name,
+            ConflictResolutionRow.record_key.in_(keys),
+        )
+    )
+    session.add(
+        ConflictResolutionRow(
+            child_id=child.child_id, field=field_name, record_key=record,
+            records=sorted(conflict.values), decided_by=by, reason=reason,
+        )
+    )  # fmt: skip
+    record_audit(
+        session, actor=by, action="resolve_conflict", child_id=child.child_id, reason=reason,
+        details={"field": field_name, "record": record, "records": sorted(conflict.values)},
+    )  # fmt: skip
+    return Resolved(field_name, record, frozenset(conflict.values))
 
 
 def every_child(session: Any) -> Iterator[tuple[str, list[Source]]]:

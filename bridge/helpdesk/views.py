@@ -19,7 +19,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bridge.children import members, resolve
-from bridge.golden import Conflict, Golden, conflicts, golden_record, sources_of
+from bridge.golden import (
+    Conflict,
+    Golden,
+    conflicts,
+    golden_record,
+    resolutions,
+    resolved_for,
+    sources_of,
+)
 from bridge.helpdesk.audit import record_audit
 from bridge.helpdesk.service import HelpdeskError, find_record, require_actor
 from bridge.identity import normalise_child_id
@@ -242,8 +250,9 @@ def show_child(session: Session, child_id: str, *, by: str | None) -> ChildView:
     rows = members(session, row.child_id)
     view.columns = [_column(session, r) for r in rows]
     sources = sources_of(rows)
-    view.golden = golden_record(row.child_id, sources)
-    view.conflicts = conflicts(row.child_id, sources)
+    answered = resolved_for(resolutions(session), sources)
+    view.golden = golden_record(row.child_id, sources, resolved=answered)
+    view.conflicts = conflicts(row.child_id, sources, answered)
     record_audit(
         session,
         actor=by,

@@ -265,3 +265,21 @@ class DeskSessionRow(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ConflictResolutionRow(Base):
+    """Which record is right for one field of one child, as the helpdesk decided: the golden
+    record takes that record's value, and the conflict is not listed again while the child's
+    disagreeing records are the same ones (``records``)."""
+
+    __tablename__ = "conflict_resolutions"
+    __table_args__ = (UniqueConstraint("child_id", "field", name="uq_conflict_resolution"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    child_id: Mapped[str] = mapped_column(String(32))
+    field: Mapped[str] = mapped_column(String(32))  # sex | birth | status
+    record_key: Mapped[str] = mapped_column(String(160))  # the record that is right
+    records: Mapped[list[Any]] = mapped_column(JSON, default=list)  # the records in conflict
+    decided_by: Mapped[str] = mapped_column(String(128))
+    reason: Mapped[str] = mapped_column(Text)
+    decided_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

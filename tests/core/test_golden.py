@@ -98,3 +98,51 @@ def test_export_golden_and_list_conflicts(
     with store.session() as session:
         assert session.scalars(select(AuditRow).where(AuditRow.action == "golden_export")).one()
         assert session.scalars(select(SourceRecordRow)).all()
+
+
+def test_a_resolved_conflict_sticks_across_a_relink(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sqlalchemy import update
+
+    from bridge.children import new_child
+    from bridge.golden import golden_of
+    from bridge.store.schema import LinkRow
+
+    child = add_record(store, child_record("primero", "p1", born=date(2014, 3, 9)))
+    add_record(store, child_record("oscar", "o1", born=date(2016, 11, 20)), child_id=child)
+    monkeypatch.setenv("BRIDGE_DATABASE_URL", store.engine.url.render_as_string(False))
+    runner = CliRunner()
+    wrong = runner.invoke(
+        app, ["conflicts", "resolve", child, "birth", "--record", "oscar:o9",
+              "--by", "hana", "--reason", "t1"],
+    )  # fmt: skip
+    assert wrong.exit_code == 2 and "not one of the conflicting records" in wrong.output
+    done = runner.invoke(
+        app, ["conflicts", "resolve", child, "birth", "--record", "oscar:o1",
+              "--by", "hana", "--reason", "birth certificate seen, ticket 5"],
+    )  # fmt: skip
+    assert done.exit_code == 0, done.output
+    assert json.loads(runner.invoke(app, ["conflicts", "list", "-f", "json"]).stdout) == []
+    with store.session() as session:
+        golden, _ = golden_of(session, child)
+        assert golden.fields["birth"].value["value"] == "2016-11-20"
+        assert golden.fields["birth"].rule == "helpdesk"
+        assert (
+            session.scalars(select(AuditRow).where(AuditRow.action == "resolve_conflict"))
+            .one()
+            .actor
+            == "hana"
+        )
+    # a relink may give the two records another child id: the answer follows the records
+    with store.session() as session:
+        fresh = new_child(session, "oscar:o1").child_id
+        session.execute(update(LinkRow).values(child_id=fresh))
+    with store.session() as session:
+        golden, found = golden_of(session, fresh)
+        assert golden.fields["birth"].rule == "helpdesk" and found == []
+    # a third record joining the disagreement brings the conflict back
+    add_record(store, child_record("oscar", "o3", born=date(2011, 1, 2)), child_id=fresh)
+    with store.session() as session:
+        _, found = golden_of(session, fresh)
+        assert [c.field for c in found] == ["birth"]
