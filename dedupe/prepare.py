@@ -49,8 +49,9 @@ def _romanised(text: str) -> str:
         return ""
 
 
-def _split_name(latin_field: str | None, khmer_field: str | None) -> tuple[str, str]:
-    """(Latin text, Khmer text) of one name from its Latin and Khmer fields."""
+def split_name(latin_field: str | None, khmer_field: str | None) -> tuple[str, str]:
+    """(Latin text, Khmer text) of one name from its Latin and Khmer fields: a Latin field may
+    hold Khmer script, or a composite "<khmer> (<latin>)"."""
     latin, khmer = "", khmer_field or ""
     text = (latin_field or "").strip()
     if text:
@@ -268,7 +269,7 @@ def _name_forms(latin: str, khmer: str) -> tuple[tuple[str, str], tuple[str, str
 def _name_columns(latin_field: str, khmer_field: str) -> tuple[tuple[str, str], tuple[str, str]]:
     """(cleaned, phonetic key) spellings of one name from its two fields; names repeat, so
     this is cached (and records with the same name share the tuples)."""
-    return _name_forms(*_split_name(latin_field, khmer_field))
+    return _name_forms(*split_name(latin_field, khmer_field))
 
 
 # how much better the crossed reading of a record's Latin and Khmer names must be (the

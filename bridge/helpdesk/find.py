@@ -48,8 +48,9 @@ from bridge.store.schema import ChildRow, DecisionRow, LinkRow, SourceRecordRow,
 from dedupe.comparisons import CLOSE, DIFFERENT
 from dedupe.khmer import has_khmer, khmer_to_latin, normalise_khmer
 from dedupe.locations import normalise_code
-from dedupe.names import clean_latin, split_composite
+from dedupe.names import clean_latin
 from dedupe.phonetic import consonant_skeleton, joined_key, name_keys
+from dedupe.prepare import split_name
 
 MIN_BIRTH_YEAR, MAX_BIRTH_YEAR = 1990, 2100
 MAX_NAME_CHARS = 200
@@ -144,20 +145,6 @@ def _letters(text: str) -> str:
     return "".join(ch for ch in clean_latin(text) if "a" <= ch <= "z")
 
 
-def _latin_and_khmer(latin_field: str, khmer_field: str) -> tuple[str, str]:
-    """(Latin, Khmer) text of a name whose Latin field may hold Khmer script or a composite
-    "<khmer> (<latin>)", as the engine reads it."""
-    latin, khmer = "", khmer_field.strip()
-    text = latin_field.strip()
-    if text and has_khmer(text):
-        km_part, latin_part = split_composite(text)
-        latin = latin_part if latin_part and not has_khmer(latin_part) else ""
-        khmer = khmer or (km_part if km_part and has_khmer(km_part) else text)
-    else:
-        latin = text
-    return latin, khmer
-
-
 def _spellings(latin: str, khmer: str) -> tuple[str, ...]:
     read = khmer_to_latin(khmer) if khmer else ""
     return tuple(dict.fromkeys(s for s in (_letters(latin), _letters(read)) if s))
@@ -166,7 +153,7 @@ def _spellings(latin: str, khmer: str) -> tuple[str, ...]:
 @lru_cache(maxsize=200_000)
 def name_form(latin_field: str, khmer_field: str) -> NameForm:
     """A name's forms from its Latin and Khmer fields (either may be empty)."""
-    latin, khmer = _latin_and_khmer(latin_field, khmer_field)
+    latin, khmer = split_name(latin_field.strip(), khmer_field.strip())
     keys = tuple(dict.fromkeys(k for k in (joined_key(latin), joined_key(khmer)) if k))
     if not keys:
         return BLANK

@@ -14,12 +14,10 @@ def test_name_columns_as_without_cache(dev_records: list[PersonRecord], dev_tabl
     for row, record in enumerate(dev_records):
         full_given, full_family = prep._khmer_order(record.full_km)
         given = prep._name_forms(
-            *prep._split_name(prep._text(record.given), prep._text(record.given_km) or full_given)
+            *prep.split_name(prep._text(record.given), prep._text(record.given_km) or full_given)
         )
         family = prep._name_forms(
-            *prep._split_name(
-                prep._text(record.family), prep._text(record.family_km) or full_family
-            )
+            *prep.split_name(prep._text(record.family), prep._text(record.family_km) or full_family)
         )
         assert (dev_table.given_clean[row], dev_table.given_key[row]) == given
         assert (dev_table.family_clean[row], dev_table.family_key[row]) == family
