@@ -109,11 +109,12 @@ def main() -> None:
         page = client.get("/login").text
         csrf = page.split('name="csrf" value="', 1)[1].split('"', 1)[0]
         client.post("/login", data={"name": "bench", "password": PASSWORD, "csrf": csrf})
+        csrf = client.get("/find").text.split('name="csrf" value="', 1)[1].split('"', 1)[0]
         started = time.perf_counter()
         client.get("/review")
         first_queue = time.perf_counter() - started
         started = time.perf_counter()
-        client.get("/find", params={"name": "Sok Dara"})
+        client.post("/find", data={"name": "Sok Dara", "csrf": csrf})
         first_find = time.perf_counter() - started
         searches = queries(store, args.requests, args.seed)
         filters = [{}, {"order": "score"}, {"province": "12"}, {"min_score": "0.8"},
@@ -124,12 +125,12 @@ def main() -> None:
             ),  # fmt: skip
             "pair": timed(lambda: client.get(f"/review/{rng.choice(items)}"), args.requests),
             "find a child": timed(
-                lambda: client.get("/find", params=searches.pop()), args.requests
+                lambda: client.post("/find", data={**searches.pop(), "csrf": csrf}),
+                args.requests,
             ),  # fmt: skip
         }
         # decisions: each changes the store, so the next queue view rebuilds its list
         decided = rng.sample(list(items), args.decisions)
-        csrf = client.get("/review").text.split('name="csrf" value="', 1)[1].split('"', 1)[0]
 
         def decide() -> httpx.Response:
             answer = client.post(

@@ -4,15 +4,16 @@ is audited (who searched, how many were found; never what was typed)."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
 
 from bridge import places
 from bridge.helpdesk.find import Evidence, FindIndex, FindQuery, find_children
 from bridge.helpdesk.service import HelpdeskError
-from bridge.web.desk import Visit, desk_of, need
+from bridge.web.desk import Visit, desk_of, form, need
 from bridge.web.i18n import N_, Translator
 
 routes = APIRouter()
@@ -47,39 +48,54 @@ def evidence_words(evidence: Evidence, t: Translator) -> str:
 
 
 @routes.get("/find")
-def find(request: Request, seen: Annotated[Visit, Depends(need("helpdesk"))]) -> Response:
+def find_form(request: Request, seen: Annotated[Visit, Depends(need("helpdesk"))]) -> Response:
+    return _page(seen, "", "", None, [], "")
+
+
+@routes.post("/find")
+async def find(request: Request, seen: Annotated[Visit, Depends(need("helpdesk"))]) -> Response:
+    """A search is a POST: the names typed never stand in a URL (no proxy log, no browser
+    history holds them)."""
+    fields = await form(request, seen)
     assert seen.user is not None
-    params = request.query_params
-    name = (params.get("name") or "").strip()
-    year_text = (params.get("birth_year") or "").strip()
-    province = (params.get("province") or "").strip() or None
-    candidates, problem = [], ""
-    if name:
-        try:
-            year = int(year_text) if year_text else None
-        except ValueError:
-            year, problem = None, N_("The birth year is a number such as 2015.")
-        if not problem:
-            desk = desk_of(request)
-            try:
-                with desk.session() as session:
-                    index = FindIndex.for_session(session)
-                    candidates = find_children(
-                        session,
-                        FindQuery(name=name, birth_year=year, province=province),
-                        by=seen.user.name,
-                        index=index,
-                    )
-            except HelpdeskError as exc:
-                problem = str(exc)
+    name = str(fields.get("name") or "").strip()
+    year_text = str(fields.get("birth_year") or "").strip()
+    province = str(fields.get("province") or "").strip() or None
+    if not name:
+        return _page(seen, name, year_text, province, [], "")
+    try:
+        year = int(year_text) if year_text else None
+    except ValueError:
+        return _page(
+            seen, name, year_text, province, [], N_("The birth year is a number such as 2015.")
+        )
+    desk, by = desk_of(request), seen.user.name
+
+    def search() -> list[Any]:
+        with desk.session() as session:
+            index = FindIndex.for_session(session)
+            query = FindQuery(name=name, birth_year=year, province=province)
+            return find_children(session, query, by=by, index=index)
+
+    try:
+        candidates = await run_in_threadpool(search)
+    except HelpdeskError as exc:
+        return _page(seen, name, year_text, province, [], str(exc))
+    return _page(seen, name, year_text, province, candidates, "", searched=True)
+
+
+def _page(
+    seen: Visit, name: str, year: str, province: str | None, candidates: list[Any],
+    problem: str, *, searched: bool = False,
+) -> Response:  # fmt: skip
     return seen.render(
         "find.html.j2",
         name=name,
-        birth_year=year_text,
+        birth_year=year,
         province=province or "",
         provinces=places.provinces(),
         candidates=candidates,
         problem=problem,
-        searched=bool(name),
+        searched=searched or bool(problem),
         evidence_words=lambda e: evidence_words(e, seen.t),
     )
