@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -21,9 +22,9 @@ from bridge.config import LimitsConfig, MatchingConfig
 from bridge.ingest import Outcome, describe, map_stored
 from bridge.linking import LinkCounts, Linker, LinkItem, waiting_count
 from bridge.mapping import SourceMapping, load_mapping
-from bridge.runlock import run_lock
+from bridge.runlock import LockHeld, run_lock
 from bridge.store.db import JsonText, Store, writes_json_text
-from bridge.store.schema import LinkRow, SourceRecordRow
+from bridge.store.schema import LinkRow, SourceRecordRow, SyncRunRow
 
 
 @dataclass
@@ -50,10 +51,44 @@ def remap(
     """Re-map every stored record of ``system`` (both by default) in one transaction (all or
     nothing: a remap that is killed leaves the store as it was), then link what changed in one
     pass."""
-    report = RemapReport()
+    with store.session() as session:  # a run of its own in `bridge status`
+        run = SyncRunRow(command="remap", status="running", counts={}, errors=[])
+        session.add(run)
+        session.flush()
+        run_id = run.id
+    report, status = RemapReport(), "failed"
+    try:
+        _remap(store, run_id, report, system, mappings_dir, matching, limits, batch_size,
+               progress)  # fmt: skip
+        status = "attention" if report.quarantined else "ok"
+    except LockHeld:
+        status = "locked"
+        raise
+    finally:
+        with store.session() as session:
+            row = session.get(SyncRunRow, run_id)
+            if row is not None:
+                row.status, row.finished_at = status, datetime.now(UTC)
+                counts = {k: v for k, v in asdict(report).items() if isinstance(v, int)}
+                row.counts = {"remap": counts}
+                row.errors = report.problems[:200]
+    return report
+
+
+def _remap(
+    store: Store,
+    run_id: int,
+    report: RemapReport,
+    system: str | None,
+    mappings_dir: Path | None,
+    matching: MatchingConfig | None,
+    limits: LimitsConfig | None,
+    batch_size: int,
+    progress: Callable[[str], None] | None,
+) -> None:
     systems = [system] if system else ["primero", "oscar"]
     linker = Linker(matching or MatchingConfig())
-    with run_lock(store), store.session() as session:
+    with run_lock(store, run_id=run_id), store.session() as session:
         touched: list[LinkItem] = []
         for kind in systems:
             mapping = load_mapping(kind, mappings_dir, (limits or LimitsConfig()).screen_limits())
@@ -80,7 +115,6 @@ def remap(
             report.links.add(linker.link(session, touched))
         if waiting_count(session):  # a backlog a killed run left: linked now too
             report.links.add(linker.link_backlog(session))
-    return report
 
 
 def _remap_batch(

@@ -356,9 +356,9 @@ def _splits(n: int) -> list[tuple[tuple[int, int], tuple[int, int]]]:
 def store_signature(session: Session) -> tuple[Any, ...]:
     """Cheap aggregates (indexes and small tables only, one round trip, a few ms on a national
     store) that change whenever records are added or removed, a sync, import or relink run
-    starts or finishes, or the helpdesk decides (merge, split, undo): an index built under
-    one signature is stale under another. A ``bridge remap`` (no run row) is picked up by the
-    next sync; ``forget_index`` drops the cached index at once."""
+    starts or finishes (a remap too: it is a run), or the helpdesk decides (merge, split,
+    undo): an index built under one signature is stale under another; ``forget_index`` drops
+    the cached index at once."""
 
     def scalar(*columns: Any) -> Any:
         return select(*columns).scalar_subquery()

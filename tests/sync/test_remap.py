@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from bridge.mapping import default_mappings_dir
 from bridge.store.db import open_store
-from bridge.store.schema import SourceRecordRow
+from bridge.store.schema import SourceRecordRow, SyncRunRow
 
 
 def bridge(*args: str, cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
@@ -126,5 +126,9 @@ def test_remap_rewrites_stale_issues_of_an_unchanged_record(
         after = dict(
             session.execute(select(SourceRecordRow.record_id, SourceRecordRow.issues)).all()
         )
+        # a remap is a run of its own (bridge status; the desk's caches see it)
+        run = session.scalars(select(SyncRunRow).where(SyncRunRow.command == "remap")).one()
+        assert run.status == "ok" and run.finished_at is not None
+        assert run.counts["remap"]["unchanged"] == 20
     assert after == before
     store.close()
