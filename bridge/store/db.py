@@ -65,10 +65,14 @@ def _create_private(url: str) -> None:
 
 
 def make_engine(url: str) -> Engine:
+    """The store's engine. Its errors never quote the statement's parameters (names, dates of
+    birth, payloads): an unexpected error is logged whole, so the values must not be in it."""
     try:
         if url.startswith("sqlite"):
             _create_private(url)
-            engine = create_engine(url, connect_args={"timeout": 30}, json_serializer=json_dumps)
+            engine = create_engine(
+                url, connect_args={"timeout": 30}, json_serializer=json_dumps, hide_parameters=True
+            )
 
             @event.listens_for(engine, "connect")
             def _sqlite_pragmas(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]
@@ -79,7 +83,9 @@ def make_engine(url: str) -> Engine:
                 cursor.close()
 
             return engine
-        return create_engine(url, pool_pre_ping=True, json_serializer=json_dumps)
+        return create_engine(
+            url, pool_pre_ping=True, json_serializer=json_dumps, hide_parameters=True
+        )
     except Exception as exc:  # bad URL or missing driver
         raise ConfigError(
             f"cannot open database {url.split('@')[-1]!r}: {exc}. Check database_url / "
