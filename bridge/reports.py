@@ -37,9 +37,28 @@ def children_export_rows(session: Session) -> Iterator[tuple[str, str, str]]:
     yield from ((system, record_id, child_id) for system, record_id, child_id in rows)
 
 
+FEW_KEYS = 2000  # up to this many keys are looked up by id, more in one pass over the links
+
+
 def child_of_keys(session: Session, keys: set[str]) -> dict[str, str]:
-    """``system:record_id`` -> child id, for the given record keys (one pass over the links)."""
+    """``system:record_id`` -> child id, for the given record keys: by id for a few keys,
+    else in one pass over the links."""
     out: dict[str, str] = {}
+    if len(keys) <= FEW_KEYS:
+        by_id: dict[str, set[str]] = {}
+        for key in keys:
+            system, _, record_id = key.partition(":")
+            by_id.setdefault(record_id, set()).add(system)
+        ids = sorted(by_id)
+        for start in range(0, len(ids), 500):
+            for system, record_id, child_id in session.execute(
+                select(SourceRecordRow.system, SourceRecordRow.record_id, LinkRow.child_id)
+                .join(LinkRow, LinkRow.record_pk == SourceRecordRow.id)
+                .where(SourceRecordRow.record_id.in_(ids[start : start + 500]))
+            ):
+                if system in by_id.get(record_id, ()):
+                    out[f"{system}:{record_id}"] = child_id
+        return out
     rows = session.execute(
         select(SourceRecordRow.system, SourceRecordRow.record_id, LinkRow.child_id)
         .join(LinkRow, LinkRow.record_pk == SourceRecordRow.id)

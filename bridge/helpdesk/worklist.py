@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from bridge.linking import split_key
 from bridge.referrals.tables import DEAD, DELIVERED, REFERRAL, OutboxRow
+from bridge.reports import child_of_keys
 from bridge.store.schema import (
     AUDIT,
     DecisionRow,
@@ -116,20 +117,6 @@ def _record_facts(session: Session) -> dict[str, tuple[str, str, str]]:
         f"{system}:{record_id}": (child, province or (code or "")[:2], status or "")
         for system, record_id, child, province, code, status in rows
     }
-
-
-def _children_of(session: Session, keys: set[str]) -> dict[str, str]:
-    """key -> child id of these records (few: one decision's)."""
-    by_id: dict[str, set[str]] = {}
-    for key in keys:
-        system, record_id = split_key(key)
-        by_id.setdefault(record_id, set()).add(system)
-    rows = session.execute(
-        select(SourceRecordRow.system, SourceRecordRow.record_id, LinkRow.child_id)
-        .join(LinkRow, LinkRow.record_pk == SourceRecordRow.id)
-        .where(SourceRecordRow.record_id.in_(sorted(by_id)))
-    )
-    return {f"{s}:{r}": c for s, r, c in rows if s in by_id.get(r, ())}
 
 
 def _referring_children(session: Session) -> set[str]:
@@ -271,7 +258,7 @@ class Worklists:
         with self._lock:
             if self._version != before or not own:
                 return False
-            child = _children_of(session, set(moved)) if moved else {}
+            child = child_of_keys(session, set(moved)) if moved else {}
             items = []
             for item in self._items:
                 if item.id == item_id:
