@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
 
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
@@ -21,7 +20,7 @@ from bridge.children import ChildIds
 from bridge.config import MatchingConfig
 from bridge.estimates import safely_compute
 from bridge.linking import Linker, decided_pairs, matcher_settings, person_of, upsert_reviews
-from bridge.runlock import LockHeld, run_lock
+from bridge.runlock import recorded_run, run_lock
 from bridge.store.db import Store
 from bridge.store.schema import (
     POSSIBLE,
@@ -30,7 +29,6 @@ from bridge.store.schema import (
     ModelParamsRow,
     ReviewItemRow,
     SourceRecordRow,
-    SyncRunRow,
 )
 
 
@@ -51,34 +49,22 @@ def relink(
     """Relink everything, as a run of its own in ``bridge status`` (command ``relink``) whose
     counts hold the report and the engine's estimates afterwards."""
     report = RelinkReport()
-    with store.session() as session:
-        run = SyncRunRow(command="relink", status="running", counts={}, errors=[])
-        session.add(run)
-        session.flush()
-        run_id = run.id
-    status, estimates = "failed", None
-    try:
-        with run_lock(store, run_id=run_id):
-            with store.session() as session:
+    estimates = None
+    with recorded_run(store, "relink") as run:
+        try:
+            with run_lock(store, run_id=run.run_id):
+                with store.session() as session:
+                    if progress:
+                        progress("relink: linking every stored record again")
+                    _relink(session, config, report)
                 if progress:
-                    progress("relink: linking every stored record again")
-                _relink(session, config, report)
-            if progress:
-                progress(f"relink: {report.records} records linked; estimating from the model")
-            estimates = safely_compute(store, config)
-        status = "ok"
-    except LockHeld:
-        status = "locked"
-        raise
-    finally:
-        with store.session() as session:
-            run = session.get(SyncRunRow, run_id)
-            if run is not None:
-                run.status, run.finished_at = status, datetime.now(UTC)
-                counts: dict[str, object] = {"relink": asdict(report)}
-                if estimates is not None:
-                    counts["estimates"] = estimates
-                run.counts = counts
+                    done = f"relink: {report.records} records linked"
+                    progress(f"{done}; estimating from the model")
+                estimates = safely_compute(store, config)
+        finally:  # what was done, even when it failed
+            run.counts = {"relink": asdict(report)}
+            if estimates is not None:
+                run.counts["estimates"] = estimates
     return report
 
 

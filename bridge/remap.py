@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -22,9 +21,9 @@ from bridge.config import LimitsConfig, MatchingConfig
 from bridge.ingest import Outcome, describe, map_stored
 from bridge.linking import LinkCounts, Linker, LinkItem, waiting_count
 from bridge.mapping import SourceMapping, load_mapping
-from bridge.runlock import LockHeld, run_lock
+from bridge.runlock import recorded_run, run_lock
 from bridge.store.db import JsonText, Store, writes_json_text
-from bridge.store.schema import LinkRow, SourceRecordRow, SyncRunRow
+from bridge.store.schema import LinkRow, SourceRecordRow
 
 
 @dataclass
@@ -51,27 +50,15 @@ def remap(
     """Re-map every stored record of ``system`` (both by default) in one transaction (all or
     nothing: a remap that is killed leaves the store as it was), then link what changed in one
     pass."""
-    with store.session() as session:  # a run of its own in `bridge status`
-        run = SyncRunRow(command="remap", status="running", counts={}, errors=[])
-        session.add(run)
-        session.flush()
-        run_id = run.id
-    report, status = RemapReport(), "failed"
-    try:
-        _remap(store, run_id, report, system, mappings_dir, matching, limits, batch_size,
-               progress)  # fmt: skip
-        status = "attention" if report.quarantined else "ok"
-    except LockHeld:
-        status = "locked"
-        raise
-    finally:
-        with store.session() as session:
-            row = session.get(SyncRunRow, run_id)
-            if row is not None:
-                row.status, row.finished_at = status, datetime.now(UTC)
-                counts = {k: v for k, v in asdict(report).items() if isinstance(v, int)}
-                row.counts = {"remap": counts}
-                row.errors = report.problems[:200]
+    report = RemapReport()
+    with recorded_run(store, "remap") as run:  # a run of its own in `bridge status`
+        try:
+            _remap(store, run.run_id, report, system, mappings_dir, matching, limits,
+                   batch_size, progress)  # fmt: skip
+        finally:  # what was done, even when it failed
+            run.counts = {"remap": {k: v for k, v in asdict(report).items() if isinstance(v, int)}}
+            run.errors = report.problems
+        run.status = "attention" if report.quarantined else "ok"
     return report
 
 

@@ -11,7 +11,9 @@ import os
 import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
@@ -134,3 +136,38 @@ def heartbeat(store: Store) -> None:
 def lock_holder(store: Store) -> RunLockRow | None:
     with store.session() as session:
         return session.scalars(select(RunLockRow)).first()
+
+
+@dataclass
+class RecordedRun:
+    """A run being recorded: what the block sets is written when it ends."""
+
+    run_id: int
+    status: str = "ok"  # or "attention"; "locked"/"failed" are set when the block raises
+    counts: dict[str, Any] = field(default_factory=dict)
+    errors: list[str] = field(default_factory=list)
+
+
+@contextmanager
+def recorded_run(store: Store, command: str) -> Iterator[RecordedRun]:
+    """A run of ``command`` in ``sync_runs`` (so `bridge status`, /metrics and the desk's
+    caches see it): ``running`` while the block runs, then its status (``locked`` if the
+    block raised LockHeld, ``failed`` for any other error), end time, counts and errors."""
+    with store.session() as session:
+        row = SyncRunRow(command=command, status="running", counts={}, errors=[])
+        session.add(row)
+        session.flush()
+        run = RecordedRun(row.id)
+    status = "failed"
+    try:
+        yield run
+        status = run.status
+    except LockHeld:
+        status = "locked"
+        raise
+    finally:
+        with store.session() as session:
+            done = session.get(SyncRunRow, run.run_id)
+            if done is not None:
+                done.status, done.finished_at = status, datetime.now(UTC)
+                done.counts, done.errors = run.counts, run.errors[:200]
