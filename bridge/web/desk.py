@@ -51,6 +51,25 @@ class Desk:
             yield session
 
 
+def decide_here(desk: Desk, action: Callable[[Session], Any]) -> Any:
+    """A decision made on the desk: the same ``decide`` the command line uses (run lock, one
+    transaction, links written back), its audit rows saying it came from the desk."""
+    from bridge.helpdesk.decide import decide
+
+    with audit_channel("desk"):
+        return decide(desk.store, action)
+
+
+def reason_of(fields: dict[str, Any]) -> str:
+    """The posted reason, required for every decision."""
+    from bridge.helpdesk.service import HelpdeskError
+
+    reason = str(fields.get("reason", "")).strip()
+    if not reason:
+        raise HelpdeskError(N_("A reason is required for every decision."))
+    return reason
+
+
 @dataclass
 class Visit:
     """One request's login: who, its CSRF token, its language."""

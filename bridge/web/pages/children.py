@@ -10,12 +10,11 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
-from bridge.helpdesk.audit import audit_channel, list_audit
-from bridge.helpdesk.decide import decide
+from bridge.helpdesk.audit import list_audit
 from bridge.helpdesk.service import HelpdeskError, split_child, undo_decision
 from bridge.helpdesk.views import show_child
 from bridge.store.schema import DecisionRow
-from bridge.web.desk import Visit, desk_of, form, need
+from bridge.web.desk import Visit, decide_here, desk_of, form, need, reason_of
 from bridge.web.i18n import N_
 from bridge.web.pair import golden_rows, pair_rows
 
@@ -67,17 +66,8 @@ def child_page(
 async def _decide(request: Request, seen: Visit, make: Any) -> Response:
     fields = await form(request, seen)
     assert seen.user is not None
-    reason = str(fields.get("reason", "")).strip()
-    if not reason:
-        raise HelpdeskError(N_("A reason is required for every decision."))
-    desk, by = desk_of(request), seen.user.name
-    action = make(fields, by, reason)
-
-    def work() -> Any:
-        with audit_channel("desk"):
-            return decide(desk.store, action)
-
-    decided = await run_in_threadpool(work)
+    action = make(fields, seen.user.name, reason_of(fields))
+    decided = await run_in_threadpool(decide_here, desk_of(request), action)
     result = decided.result
     target = result.children[0] if result.children else request.path_params.get("child_id")
     return RedirectResponse(f"/children/{target}?done={result.decision_id}", status_code=303)

@@ -11,12 +11,11 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from bridge import places
-from bridge.helpdesk.audit import audit_channel
-from bridge.helpdesk.decide import Decided, decide
+from bridge.helpdesk.decide import Decided
 from bridge.helpdesk.service import HelpdeskError, mark_distinct, merge_review
 from bridge.helpdesk.views import show_review
 from bridge.helpdesk.worklist import ORDERS, WorkFilter, Worklists, select_work, store_version
-from bridge.web.desk import Visit, desk_of, form, need
+from bridge.web.desk import Visit, decide_here, desk_of, form, need, reason_of
 from bridge.web.i18n import N_
 from bridge.web.pair import evidence_words, pair_rows
 
@@ -105,12 +104,10 @@ async def decide_pair(
 ) -> Response:
     fields = await form(request, seen)
     assert seen.user is not None
-    answer, reason = str(fields.get("answer", "")), str(fields.get("reason", "")).strip()
-    filters = str(fields.get("filters", ""))
+    answer, filters = str(fields.get("answer", "")), str(fields.get("filters", ""))
     if answer not in ("same", "distinct"):
         raise HelpdeskError(N_("Choose same child or not the same child."))
-    if not reason:
-        raise HelpdeskError(N_("A reason is required for every decision."))
+    reason = reason_of(fields)
     action = merge_review if answer == "same" else mark_distinct
     desk = desk_of(request)
     by = seen.user.name
@@ -119,10 +116,7 @@ async def decide_pair(
         lists = worklist_of(request)
         with desk.session() as session:
             before = store_version(session)
-        with audit_channel("desk"):
-            decided = decide(
-                desk.store, lambda session: action(session, item_id, by=by, reason=reason)
-            )
+        decided = decide_here(desk, lambda s: action(s, item_id, by=by, reason=reason))
         result = decided.result
         with desk.session() as session:
             lists.after_decision(session, before, item_id, result.decision_id, result.involved)
