@@ -26,11 +26,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import select  # noqa: E402
 
-from bridge.helpdesk.find import FindIndex, FindQuery, find_children  # noqa: E402
+from bridge.helpdesk.find import FindIndex, FindQuery, find_children, records_query  # noqa: E402
 from bridge.store.db import open_store  # noqa: E402
-from bridge.store.schema import LinkRow, SourceRecordRow  # noqa: E402
 
 SHARED = Path(os.environ.get("BRIDGE_SHARED_DIR", ROOT / ".." / "shared")).resolve()
 DEV = SHARED / "data" / "khmer-children-dev"
@@ -91,25 +89,15 @@ def searches(store_url: str, n: int, seed: int) -> list[tuple[FindQuery, str]]:
     name as recorded, in Khmer script, family and given swapped, a compound given name
     written joined or split, lower case; half with a birth year, a third with a province."""
     store = open_store(store_url, migrate=False)
-    c = SourceRecordRow.canonical
-    with store.session() as session:
-        rows = session.execute(
-            select(
-                LinkRow.child_id,
-                c["names"]["given"].as_string(),
-                c["names"]["family"].as_string(),
-                c["names"]["given_km"].as_string(),
-                c["names"]["family_km"].as_string(),
-                c["names"]["full_km"].as_string(),
-                c["birth"]["value"].as_string(),
-                c["location"]["province_code"].as_string(),
-            ).join(LinkRow, LinkRow.record_pk == SourceRecordRow.id)
-        ).all()
+    with store.session() as session:  # the rows the index is built from
+        rows = session.execute(records_query()).all()
     store.close()
     rng = random.Random(seed)
     out: list[tuple[FindQuery, str]] = []
     while len(out) < n:
-        child, given, family, given_km, family_km, full_km, born, province = rng.choice(rows)
+        _, _, child, given, family, given_km, family_km, full_km, born, _, province = rng.choice(
+            rows
+        )
         style = len(out) % 5
         if style == 1 and (full_km or (given_km and family_km)):
             name = full_km or f"{family_km} {given_km}"

@@ -516,7 +516,7 @@ class FindIndex:
         extracted by the database from the canonical JSON) and index them."""
         started = time.perf_counter()
         signature = store_signature(session)
-        rows = session.execute(_records_query()).all()
+        rows = session.execute(records_query()).all()
         return cls.from_rows(rows, signature=signature, started=started)
 
     @classmethod
@@ -633,7 +633,7 @@ _CACHE: weakref.WeakKeyDictionary[Engine, FindIndex] = weakref.WeakKeyDictionary
 _CACHE_LOCK = threading.Lock()
 
 
-def _records_query() -> Any:
+def records_query() -> Any:
     c = SourceRecordRow.canonical
     return (
         select(
