@@ -18,7 +18,6 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 import numpy as np
-from rapidfuzz.distance import JaroWinkler
 
 from dedupe.dates import birth_parts
 from dedupe.khmer import has_khmer, khmer_to_latin
@@ -272,25 +271,6 @@ def _name_columns(latin_field: str, khmer_field: str) -> tuple[tuple[str, str], 
     return _name_forms(*split_name(latin_field, khmer_field))
 
 
-# how much better the crossed reading of a record's Latin and Khmer names must be (the
-# margin PairView.swapped asks between two records)
-CROSSED_MARGIN = 0.15
-
-
-@lru_cache(maxsize=200_000)
-def _latin_crossed(given_key: tuple[str, str], family_key: tuple[str, str]) -> bool:
-    """Whether one record's Latin given and family names match its Khmer family and given
-    names crosswise rather than straight (both names in both scripts only)."""
-    latin_given, khmer_given = given_key
-    latin_family, khmer_family = family_key
-    if not (latin_given and khmer_given and latin_family and khmer_family):
-        return False
-    sim = JaroWinkler.normalized_similarity
-    straight = sim(latin_given, khmer_given) + sim(latin_family, khmer_family)
-    crossed = sim(latin_given, khmer_family) + sim(latin_family, khmer_given)
-    return crossed > straight + CROSSED_MARGIN
-
-
 def _khmer_order(full_km: str | None) -> tuple[str, str]:
     """(given, family) Khmer text from a full Khmer name (written family name first)."""
     words = (full_km or "").split()
@@ -310,15 +290,6 @@ def prepare_one(record: PersonRecord, out: Prepared) -> None:
     family_clean, family_key = _name_columns(
         _text(record.family), _text(record.family_km) or full_family
     )
-    if _latin_crossed(given_key, family_key):
-        # the Latin names were typed the other way round from the Khmer ones: put them in
-        # the Khmer order, or each name's two spellings would be two different names and a
-        # pair of siblings sharing the family name would meet "given name exact" in it
-        given_clean, family_clean = (
-            (family_clean[0], given_clean[1]),
-            (given_clean[0], family_clean[1]),
-        )
-        given_key, family_key = (family_key[0], given_key[1]), (given_key[0], family_key[1])
     out.keys.append(record.key)
     out.systems.append(sys.intern(str(record.system)))
     out.given_clean.append(given_clean)

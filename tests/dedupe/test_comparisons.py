@@ -288,16 +288,3 @@ def test_a_given_name_spelled_another_way_with_an_agreeing_estimated_year_is_one
         {**HOME, "given": "Veuthy", "birth_date": "2021-02-01"},
         {**HOME, "given": "Vuthy", "birth_date": "2022-05-03"},
     )
-
-
-def test_latin_names_typed_crosswise_to_the_khmer_are_aligned_first() -> None:
-    """Two sisters, both records with the Latin names the other way round from the Khmer
-    ones: the Latin "given" field of each holds the family name, which must not make the
-    given names "exact" (their Khmer given names differ)."""
-    left = person("a:1", given="Mean", family="Spohi", given_km="សុភី", family_km="មាន")
-    right = person("b:1", given="Mean", family="Rothna", given_km="រ័ត្ននា", family_km="មាន")
-    assert level(GIVEN_NAME, left, right) == "different"
-    assert level(FAMILY_NAME, left, right) == "exact"
-    same = person("b:2", given="Sophi", family="Mean", given_km="សុភី", family_km="មាន")
-    assert level(GIVEN_NAME, left, same) == "exact"
-    assert level(FAMILY_NAME, left, same) == "exact"
